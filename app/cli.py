@@ -1,0 +1,137 @@
+"""`python -m app <command>`: serve, demo, sandbox, simulate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.settings import SettingsError, load_settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="API only")] = False,
+) -> None:
+    """Run the service (webhooks, admin API and the worker) on the configured Zendesk."""
+    import uvicorn
+
+    from app.logging_setup import configure_logging
+    from app.main import create_app
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+        return
+    configure_logging(settings.log_level)
+    app = create_app(settings, run_worker=not no_worker)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=30)
+
+
+@cli.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8081,
+) -> None:
+    """Run the built-in fake Zendesk (and marketplace directory) alone."""
+    from app.sandbox.server import run_sandbox
+
+    run_sandbox(host, port)
+
+
+@cli.command()
+def demo(
+    keep_running: Annotated[
+        bool, typer.Option(help="Keep the service and sandbox running after the table")
+    ] = False,
+) -> None:
+    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results."""
+    from app.demo import run_demo
+
+    raise typer.Exit(run_demo(keep_running=keep_running))
+
+
+@cli.command()
+def simulate(
+    source: Annotated[str, typer.Argument(help="Facts JSON file (object or JSON Lines), or -")],
+    now: Annotated[
+        str | None, typer.Option(help="Decide as on this day, YYYY-MM-DD (default: today UTC)")
+    ] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option(envvar="POLICY_FILE", help="Policy YAML (default: shipped)")
+    ] = None,
+) -> None:
+    """Print the decision for each ticket-facts object, one JSON line per input."""
+    from pydantic import ValidationError
+
+    from app.routing import PolicyError, TicketFacts, decide, default_policy_path, load_policy
+
+    try:
+        today = date.fromisoformat(now) if now else datetime.now(UTC).date()
+    except ValueError:
+        _fail(f"--now must be YYYY-MM-DD, got {now!r}")
+        return
+    try:
+        policy = load_policy(policy_file or default_policy_path())
+    except PolicyError as exc:
+        _fail(str(exc))
+        return
+    text = sys.stdin.read() if source == "-" else _read(source)
+    failed = False
+    for number, item in enumerate(_json_items(text), start=1):
+        try:
+            facts = TicketFacts.model_validate(item)
+        except ValidationError as exc:
+            typer.echo(json.dumps({"input": number, "error": exc.errors(include_url=False)},
+                                  default=str))
+            failed = True
+            continue
+        typer.echo(json.dumps(decide(facts, policy, today).model_dump(mode="json")))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}")
+        return ""
+
+
+def _json_items(text: str) -> list[object]:
+    stripped = text.strip()
+    if not stripped:
+        _fail("no input")
+    try:
+        whole = json.loads(stripped)
+        return whole if isinstance(whole, list) else [whole]
+    except json.JSONDecodeError:
+        pass
+    items = []
+    for number, line in enumerate(stripped.splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                _fail(f"line {number} is not JSON: {exc.msg}")
+    return items
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,149 @@
+"""`create_app(settings)`: the FastAPI app and the lifespan that owns its resources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+
+from app.admin import history, simulate
+from app.deps import ServicesDep
+from app.marketplace import MarketplaceClient
+from app.metrics import Metrics
+from app.routing import Policy, default_policy_path, load_policy
+from app.services import CatalogHolder, Services, utc_now
+from app.settings import Settings
+from app.store import StoreUnavailable, open_store
+from app.webhooks import router as webhooks_router
+from app.worker.runner import Worker
+from app.zendesk import ZendeskClient, build_auth
+
+log = logging.getLogger("app")
+
+
+def load_configured_policy(settings: Settings) -> Policy:
+    return load_policy(settings.policy_file or default_policy_path())
+
+
+def build_zendesk(
+    settings: Settings, metrics: Metrics, transport: httpx.AsyncBaseTransport | None = None
+) -> ZendeskClient:
+    return ZendeskClient(
+        settings.zendesk_url,
+        build_auth(settings),
+        transport=transport,
+        timeout=httpx.Timeout(settings.zendesk_timeout_seconds, connect=5.0),
+        metrics=metrics.zendesk_call,
+    )
+
+
+@asynccontextmanager
+async def services_lifespan(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    zendesk_transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Services]:
+    """Everything long-lived, opened in order and closed in reverse."""
+    policy = load_configured_policy(settings)
+    metrics = Metrics()
+    store = await open_store(settings.database_url)
+    zendesk = build_zendesk(settings, metrics, zendesk_transport)
+    market_http = httpx.AsyncClient(
+        base_url=str(settings.marketplace_url), timeout=httpx.Timeout(5.0)
+    )
+    try:
+        services = Services(
+            settings=settings, store=store, policy=policy, zendesk=zendesk,
+            catalog=CatalogHolder(zendesk), marketplace=MarketplaceClient(market_http),
+            metrics=metrics, clock=clock,
+        )
+        try:
+            await services.catalog.get()
+        except Exception as exc:  # noqa: BLE001 - webhooks must be accepted while Zendesk is down
+            log.warning("Zendesk names not resolved at start-up (retried on first event): %s", exc)
+        yield services
+    finally:
+        await market_http.aclose()
+        await zendesk.aclose()
+        await store.close()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    clock: Callable[[], datetime] = utc_now,
+    zendesk_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with services_lifespan(
+            settings, clock=clock, zendesk_transport=zendesk_transport
+        ) as services:
+            app.state.services = services
+            worker = Worker(services) if run_worker else None
+            task = asyncio.create_task(worker.run()) if worker else None
+            app.state.worker = worker
+            try:
+                yield
+            finally:
+                if worker and task:
+                    await worker.stop()
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    app = FastAPI(
+        title="Dispute triage",
+        summary="Routes Zendesk dispute and mediation tickets by the support playbook.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(webhooks_router.router)
+    app.include_router(simulate.router)
+    app.include_router(history.router)
+    app.include_router(_health_router())
+    return app
+
+
+def _health_router() -> Any:
+    from fastapi import APIRouter
+
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Process is up and accepts webhooks")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Database reachable, policy loaded, Zendesk names resolved")
+    async def readyz(services: ServicesDep) -> JSONResponse:
+        checks: dict[str, str] = {"policy": services.policy.version}
+        ready = True
+        try:
+            await services.store.ping()
+            checks["database"] = "ok"
+        except StoreUnavailable as exc:
+            checks["database"] = f"unavailable: {exc}"
+            ready = False
+        checks["zendesk"] = "ok" if services.catalog.loaded else "names not resolved yet"
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics(services: ServicesDep) -> Response:
+        counts = await services.store.counts()
+        for status, count in counts.items():
+            services.metrics.queue_depth.labels(status).set(count)
+        age = await services.store.oldest_pending_age(services.clock())
+        services.metrics.oldest_age.set(age or 0)
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return router

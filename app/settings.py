@@ -1,0 +1,106 @@
+"""Settings from plain environment variables, built once and passed down.
+
+Nothing reads the environment at import time: `load_settings()` is called by the
+CLI (or a test builds `Settings(...)` directly) and the result is handed to
+`create_app()` and the worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/triage.db"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming the variable."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    zendesk_subdomain: str | None = None
+    zendesk_base_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    zendesk_oauth_client_id: str | None = None
+    zendesk_oauth_client_secret: SecretStr | None = None
+    webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    admin_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    database_url: str = DEFAULT_DATABASE_URL
+    policy_file: Path | None = None
+    marketplace_url: str | None = None
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    poll_interval_seconds: float = Field(default=0.5, gt=0)
+    zendesk_timeout_seconds: float = Field(default=10.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("webhook_secrets", "admin_tokens", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _zendesk_target(self) -> Settings:
+        if not (self.zendesk_subdomain or self.zendesk_base_url):
+            raise ValueError("ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL) is required")
+        if self.zendesk_api_token and not self.zendesk_email:
+            raise ValueError("ZENDESK_EMAIL is required with ZENDESK_API_TOKEN")
+        if not (self.zendesk_api_token or self.zendesk_oauth_client_id):
+            raise ValueError(
+                "ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_CLIENT_ID is required"
+            )
+        if self.zendesk_oauth_client_id and not self.zendesk_oauth_client_secret:
+            raise ValueError("ZENDESK_OAUTH_CLIENT_SECRET is required with ZENDESK_OAUTH_CLIENT_ID")
+        if not self.webhook_secrets:
+            raise ValueError("WEBHOOK_SECRETS is required (comma-separated: current, previous)")
+        if not self.marketplace_url:
+            raise ValueError("MARKETPLACE_URL is required")
+        return self
+
+    @property
+    def zendesk_url(self) -> str:
+        if self.zendesk_base_url:
+            return self.zendesk_base_url.rstrip("/")
+        return f"https://{self.zendesk_subdomain}.zendesk.com"
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process holds; used to prove none reaches a log line."""
+        values = [s.get_secret_value() for s in (*self.webhook_secrets, *self.admin_tokens)]
+        for secret in (self.zendesk_api_token, self.zendesk_oauth_client_secret):
+            if secret is not None:
+                values.append(secret.get_secret_value())
+        return [v for v in values if v]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; one clear line on failure."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]).upper()
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "invalid settings: " + "; ".join(parts)

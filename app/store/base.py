@@ -1,0 +1,164 @@
+"""The store port: every adapter (SQLite, PostgreSQL) implements `EventStore`.
+
+The inbox is the heart of "nothing lost": an event is accepted (durably, with a
+dedupe key) before the webhook answers 200, and it leaves the inbox only as
+`done`, `dead` (with a reason) or `discarded` by an operator, never by accident.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class EventStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for a worker (maybe after a failed attempt)
+    LEASED = "leased"  # claimed by a worker until `lease_until`
+    DONE = "done"
+    DEAD = "dead"  # dead letter: gave up, reason recorded
+    DISCARDED = "discarded"  # an operator dropped a dead letter; kept for the log
+    IGNORED = "ignored"  # stored and acknowledged, not processed (unknown event type)
+
+
+class Priority(enum.IntEnum):
+    """Lower runs first: live webhooks before operator replays and backfills."""
+
+    LIVE = 0
+    REPLAY = 5
+    BACKFILL = 9
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """What the webhook hands to the store."""
+
+    dedupe_key: str
+    source: str  # "trigger" | "event_subscription" | "replay" | "admin"
+    event_type: str  # e.g. "trigger", "zen:event-type:ticket.status_changed"
+    ticket_id: int | None
+    payload: dict[str, Any]
+    received_at: datetime
+    priority: Priority = Priority.LIVE
+    processable: bool = True  # False: store and acknowledge only (status IGNORED)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    dedupe_key: str
+    source: str
+    event_type: str
+    ticket_id: int | None
+    payload: dict[str, Any]
+    status: EventStatus
+    priority: Priority
+    attempts: int
+    received_at: datetime
+    available_at: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    event_id: int
+    duplicate: bool  # True: the dedupe key was seen before; no new work created
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One decision as the worker made and applied it (the explain history)."""
+
+    ticket_id: int
+    event_id: int | None
+    policy_version: str
+    facts: dict[str, Any]
+    decision: dict[str, Any]
+    writes: list[dict[str, Any]] = field(default_factory=list)  # planned + results
+    outcome: str = "applied"  # applied | noop | conflict | failed | dry_run
+    decided_at: datetime | None = None
+    id: int | None = None
+
+
+class StoreUnavailable(Exception):
+    """The database cannot take the write now (locked, disk full, connection lost).
+
+    The webhook turns this into 503 so Zendesk retries: nothing is acknowledged
+    that was not stored.
+    """
+
+
+class EventStore(Protocol):
+    async def open(self) -> None:
+        """Connect and run migrations up to head."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable if the database does not answer."""
+
+    async def accept(self, event: NewEvent) -> AcceptResult:
+        """Store durably (committed before returning) unless the dedupe key exists."""
+
+    async def claim(
+        self, owner: str, *, limit: int, lease_seconds: float, now: datetime
+    ) -> list[StoredEvent]:
+        """Lease up to `limit` pending events whose `available_at <= now`, by
+        (priority, available_at, id); also re-claims LEASED events whose lease
+        expired. Never two events of the same ticket leased at once."""
+
+    async def extend_lease(
+        self, event_id: int, owner: str, *, lease_seconds: float, now: datetime
+    ) -> bool: ...
+
+    async def complete(self, event_id: int, owner: str) -> bool:
+        """Mark DONE; False if `owner` no longer holds the lease."""
+
+    async def fail(
+        self, event_id: int, owner: str, *, error: str, retry_at: datetime
+    ) -> bool:
+        """Back to PENDING, available again at `retry_at`, attempts + 1."""
+
+    async def dead_letter(self, event_id: int, owner: str, *, reason: str) -> bool: ...
+
+    async def release(self, event_id: int, owner: str) -> bool:
+        """Give a leased event back untouched (clean shutdown)."""
+
+    async def get_event(self, event_id: int) -> StoredEvent | None: ...
+
+    async def list_events(
+        self,
+        *,
+        status: EventStatus | None = None,
+        ticket_id: int | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[StoredEvent]:
+        """Newest first; `before_id` pages backwards."""
+
+    async def retry_dead(self, event_id: int, *, now: datetime) -> bool:
+        """DEAD -> PENDING (attempts reset)."""
+
+    async def discard_dead(self, event_id: int, *, reason: str) -> bool:
+        """DEAD -> DISCARDED (kept in the log)."""
+
+    async def counts(self) -> dict[str, int]:
+        """Events per status."""
+
+    async def oldest_pending_age(self, now: datetime) -> float | None:
+        """Seconds since the oldest PENDING event became available."""
+
+    async def record_decision(self, record: DecisionRecord) -> int: ...
+
+    async def decisions_for_ticket(self, ticket_id: int, *, limit: int = 50) -> list[DecisionRecord]:
+        """Newest first."""
+
+    async def recent_decisions(self, *, limit: int = 100) -> list[DecisionRecord]: ...
+
+    async def get_kv(self, key: str) -> str | None:
+        """Small state that must survive restarts (e.g. an export cursor)."""
+
+    async def set_kv(self, key: str, value: str) -> None: ...

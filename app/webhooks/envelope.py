@@ -1,0 +1,139 @@
+"""Parse what Zendesk posts into one `InboundEvent` (pure, no I/O).
+
+Two shapes arrive on the same endpoint:
+- a trigger/automation webhook, whose JSON body we define (README, "Trigger body");
+  only `ticket_id` is required;
+- an event-subscription event: `{"type": "zen:event-type:ticket.*", "id": ...,
+  "detail": {...}, "event": {...}}` with ids as strings and statuses upper-cased.
+Other event types are stored and acknowledged but not processed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+INVOCATION_HEADER = "x-zendesk-webhook-invocation-id"
+TICKET_EVENT_PREFIX = "zen:event-type:ticket."
+EVENT_TYPE_PREFIX = "zen:event-type:"
+MAX_JSON_DEPTH = 32
+
+
+class PayloadError(Exception):
+    """The body cannot become an event; `status` is the HTTP answer (400 or 422)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    dedupe_key: str
+    source: str  # "trigger" | "event_subscription"
+    event_type: str
+    ticket_id: int | None
+    payload: dict[str, Any]
+    processable: bool
+
+
+def parse(body: bytes, headers: Mapping[str, str]) -> InboundEvent:
+    data = _load_object(body)
+    event_type = data.get("type")
+    if isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX):
+        return _subscription_event(data, event_type)
+    return _trigger_event(data, body, headers)
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        raise PayloadError(400, "body is empty; expected a JSON object")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(400, f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError(400, "body is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise PayloadError(422, "body must be a JSON object")
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise PayloadError(422, f"body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _depth(value: object, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def ticket_id_from(value: object) -> int | None:
+    """Zendesk sends ids as numbers in the REST API and strings in events."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+        return number if 0 < number < 2**63 else None
+    return None
+
+
+def _subscription_event(data: dict[str, Any], event_type: str) -> InboundEvent:
+    event_id = data.get("id")
+    if not isinstance(event_id, str | int) or not str(event_id).strip():
+        raise PayloadError(422, "event has no 'id'")
+    detail = data.get("detail")
+    ticket_id = ticket_id_from(detail.get("id")) if isinstance(detail, dict) else None
+    subject = data.get("subject")
+    if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
+        ticket_id = ticket_id_from(subject.removeprefix("zen:ticket:"))
+    is_ticket = event_type.startswith(TICKET_EVENT_PREFIX)
+    if is_ticket and ticket_id is None:
+        raise PayloadError(422, "ticket event has no ticket id in 'detail.id' or 'subject'")
+    return InboundEvent(
+        dedupe_key=f"evt:{event_id}",
+        source="event_subscription",
+        event_type=event_type,
+        ticket_id=ticket_id,
+        payload=data,
+        processable=is_ticket,
+    )
+
+
+def _trigger_event(data: dict[str, Any], body: bytes, headers: Mapping[str, str]) -> InboundEvent:
+    if "ticket_id" not in data:
+        raise PayloadError(422, "body has no 'ticket_id' (see the trigger body in the README)")
+    ticket_id = ticket_id_from(data["ticket_id"])
+    if ticket_id is None:
+        raise PayloadError(422, "'ticket_id' must be a positive integer or a string of digits")
+    return InboundEvent(
+        dedupe_key=_trigger_dedupe_key(ticket_id, data, body, headers),
+        source="trigger",
+        event_type="trigger",
+        ticket_id=ticket_id,
+        payload=data,
+        processable=True,
+    )
+
+
+def _trigger_dedupe_key(
+    ticket_id: int, data: dict[str, Any], body: bytes, headers: Mapping[str, str]
+) -> str:
+    """ticket + updated_at names one ticket state; the invocation id is stable
+    across Zendesk's retries of one delivery; the body hash is the last resort."""
+    updated_at = data.get("updated_at")
+    if isinstance(updated_at, str) and updated_at.strip():
+        return f"trg:{ticket_id}:{updated_at.strip()}"
+    invocation = headers.get(INVOCATION_HEADER)
+    if invocation:
+        return f"inv:{invocation.strip()}"
+    return f"body:{hashlib.sha256(body).hexdigest()}"

@@ -1,0 +1,115 @@
+"""`POST /webhooks/zendesk`: authenticate, parse, store, answer. Nothing else.
+
+The event is committed to the store before the 200; a store that cannot write
+answers 503 so Zendesk retries, because nothing may be acknowledged unstored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.deps import ServicesDep
+from app.store import NewEvent, StoreUnavailable
+from app.webhooks import envelope, signature
+
+log = logging.getLogger("app.webhooks")
+router = APIRouter(tags=["webhooks"])
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+@router.post(
+    "/webhooks/zendesk",
+    responses={
+        200: {"description": "Stored (or a duplicate of a stored event)"},
+        400: {"description": "Body is not JSON"},
+        401: {"description": "Signature check failed; `error` names the check"},
+        413: {"description": "Body larger than WEBHOOK_MAX_BODY_BYTES"},
+        415: {"description": "Content type is not application/json"},
+        422: {"description": "JSON without a ticket id or event id"},
+        503: {"description": "Store unavailable; Zendesk will retry"},
+    },
+)
+async def receive_zendesk_webhook(request: Request, services: ServicesDep) -> JSONResponse:
+    settings = services.settings
+    limit = settings.webhook_max_body_bytes
+    try:
+        body = await _read_body(request, limit)
+    except BodyTooLarge:
+        services.metrics.webhook_rejected("too_large")
+        return _error(413, "too_large", f"body exceeds {limit} bytes")
+    headers = request.headers
+    try:
+        signature.verify(
+            headers,
+            body,
+            [s.get_secret_value() for s in settings.webhook_secrets],
+            now=services.clock(),
+            tolerance_seconds=settings.webhook_tolerance_seconds,
+        )
+    except signature.SignatureError as exc:
+        services.metrics.webhook_rejected(exc.check)
+        log.warning("webhook rejected: %s", exc.check, extra={"check": exc.check})
+        return _error(401, exc.check, exc.message)
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        services.metrics.webhook_rejected("content_type")
+        return _error(415, "unsupported_media_type", "content type must be application/json")
+    try:
+        inbound = envelope.parse(body, headers)
+    except envelope.PayloadError as exc:
+        services.metrics.webhook_rejected("invalid_payload")
+        return _error(exc.status, "invalid_payload", exc.message)
+    try:
+        result = await services.store.accept(
+            NewEvent(
+                dedupe_key=inbound.dedupe_key,
+                source=inbound.source,
+                event_type=inbound.event_type,
+                ticket_id=inbound.ticket_id,
+                payload=inbound.payload,
+                received_at=services.clock(),
+                processable=inbound.processable,
+            )
+        )
+    except StoreUnavailable as exc:
+        services.metrics.webhook_rejected("store_unavailable")
+        log.error("webhook not stored, answering 503 so Zendesk retries: %s", exc)
+        return _error(503, "store_unavailable", "event could not be stored; retry", **{"Retry-After": "5"})
+    services.metrics.webhook_accepted(duplicate=result.duplicate)
+    log.info(
+        "webhook %s",
+        "duplicate" if result.duplicate else "accepted",
+        extra={"event_id": result.event_id, "ticket_id": inbound.ticket_id},
+    )
+    return JSONResponse(
+        {
+            "status": "duplicate" if result.duplicate else "accepted",
+            "event_id": result.event_id,
+            "ticket_id": inbound.ticket_id,
+            "processed": inbound.processable,
+        }
+    )

@@ -1,0 +1,132 @@
+"""Gather ticket facts: the Zendesk ticket (as fetched) plus the marketplace directory.
+
+The mapping from Zendesk's shapes to the facts contract (DESIGN.md) is pure
+(`facts_from`); only `gather` does I/O, through the clients it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.marketplace import MarketplaceClient
+from app.routing import Policy, TicketFacts
+from app.worker.ticket_view import field_value
+from app.zendesk import UnknownName, ZendeskCatalog
+
+CHANNELS = {
+    "voice": "phone",
+    "phone": "phone",
+    "chat": "chat",
+    "native_messaging": "chat",
+    "chat_transcript": "chat",
+    "email": "email",
+    "web": "web",
+    "api": "api",
+}
+PASS_THROUGH = ("dispute", "abuse", "account")
+CONTRACT_KEYS = (
+    "id", "type", "status", "payments", "funds_in_escrow", "escrow_released_on",
+    "refund_request", "payment_past_due_days",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """What the marketplace directory said (None: unknown there or not asked)."""
+
+    contract: dict[str, Any] | None = None
+    client: dict[str, Any] | None = None
+    freelancer: dict[str, Any] | None = None
+
+
+def _name(lookup: Any, ident: Any) -> str | None:
+    if ident is None:
+        return None
+    try:
+        return str(lookup(int(ident)))
+    except (UnknownName, KeyError, ValueError, TypeError):
+        return None
+
+
+def ticket_part(ticket: dict[str, Any], catalog: ZendeskCatalog) -> dict[str, Any]:
+    via = ticket.get("via") or {}
+    channel = CHANNELS.get(str(via.get("channel", "")).lower(), "web")
+    return {
+        "id": ticket["id"],
+        "status": ticket.get("status"),
+        "channel": channel,
+        "group": _name(catalog.group_name, ticket.get("group_id")),
+        "form": _name(getattr(catalog, "form_name", None) or (lambda _: None),
+                      ticket.get("ticket_form_id")),
+        "brand": _name(getattr(catalog, "brand_name", None) or (lambda _: None),
+                       ticket.get("brand_id")),
+        "tags": list(ticket.get("tags") or []),
+        "subject": ticket.get("subject"),
+        "description": ticket.get("description"),
+    }
+
+
+def _usernames(
+    ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog,
+    contract: dict[str, Any] | None,
+) -> tuple[str | None, str | None]:
+    client = field_value(ticket, "client_username", policy, catalog)
+    freelancer = field_value(ticket, "fl_username", policy, catalog)
+    if contract:
+        client = client or contract.get("client_username")
+        freelancer = freelancer or contract.get("freelancer_username")
+    return client, freelancer
+
+
+def facts_from(
+    ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog, directory: Directory
+) -> TicketFacts:
+    """Pure: Zendesk ticket + directory answers -> the facts `decide` takes."""
+    contract_id = field_value(ticket, "contract_id", policy, catalog)
+    facts: dict[str, Any] = {
+        "ticket": ticket_part(ticket, catalog),
+        "requester_role": field_value(ticket, "requester_role", policy, catalog),
+        "inquiry": field_value(ticket, "inquiry", policy, catalog),
+    }
+    contract = directory.contract
+    if contract_id:
+        facts["contract"] = {"id": str(contract_id)} | {
+            k: contract[k] for k in CONTRACT_KEYS if contract and contract.get(k) is not None
+        }
+    if directory.client:
+        facts["client"] = directory.client
+    if directory.freelancer:
+        facts["freelancer"] = directory.freelancer
+    for key in PASS_THROUGH:
+        if contract and isinstance(contract.get(key), dict):
+            facts[key] = dict(contract[key])
+    reasons = field_value(ticket, "dispute_reasons", policy, catalog)
+    if reasons:
+        reasons = reasons if isinstance(reasons, list) else [reasons]
+        facts["dispute"] = facts.get("dispute", {}) | {"reasons": reasons}
+    return TicketFacts.model_validate(facts)
+
+
+async def gather(
+    ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog,
+    marketplace: MarketplaceClient,
+) -> TicketFacts:
+    """Ask the directory what the ticket itself does not say, then map."""
+    contract_id = field_value(ticket, "contract_id", policy, catalog)
+    contract = await marketplace.get_contract(str(contract_id)) if contract_id else None
+    client_name, freelancer_name = _usernames(ticket, policy, catalog, contract)
+    client = await marketplace.get_user(client_name) if client_name else None
+    freelancer = await marketplace.get_user(freelancer_name) if freelancer_name else None
+    directory = Directory(
+        contract=contract,
+        client=_profile(client, client_name),
+        freelancer=_profile(freelancer, freelancer_name),
+    )
+    return facts_from(ticket, policy, catalog, directory)
+
+
+def _profile(found: dict[str, Any] | None, username: str | None) -> dict[str, Any] | None:
+    if found is not None:
+        return {k: v for k, v in found.items() if k != "role"}
+    return {"username": username} if username else None

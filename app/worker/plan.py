@@ -1,0 +1,146 @@
+"""Decision -> the fewest Zendesk writes (pure).
+
+One update per ticket carries group, status, form, fields, tags and the note
+together. Each applied decision leaves a marker tag (`triage_d_<hash>` of what
+it does); a decision whose marker is already on the ticket was applied before
+and writes nothing, so redeliveries, replays and the echo of our own update
+are no-ops, and a human who moves the ticket afterwards is not overruled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.routing import Policy
+from app.worker.ticket_view import option_tag
+from app.zendesk import ZendeskCatalog
+
+MARKER_PREFIX = "triage_d_"
+NOTE_SEPARATOR = "\n\n---\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketWrite:
+    ticket_id: int
+    changes: dict[str, Any]  # the `ticket` object of a PUT, without safe_update/stamp
+    marker: str
+    summary: list[str] = field(default_factory=list)
+
+
+def decision_marker(decision: dict[str, Any]) -> str:
+    """Names what the decision does to Zendesk, not why (trace and policy excluded)."""
+    effect = {k: decision.get(k) for k in ("queue", "status", "form", "macro", "tags", "fields")}
+    effect["notes"] = [n.get("body") for n in decision.get("notes") or []]
+    digest = hashlib.sha256(json.dumps(effect, sort_keys=True, default=str).encode())
+    return MARKER_PREFIX + digest.hexdigest()[:12]
+
+
+def notes_for(decision: dict[str, Any], ticket_id: int) -> list[str]:
+    return [n["body"] for n in decision.get("notes") or [] if n.get("ticket_id") == ticket_id]
+
+
+def _fields(
+    decision: dict[str, Any], ticket: dict[str, Any], catalog: ZendeskCatalog
+) -> list[dict[str, Any]]:
+    current = {int(f["id"]): f.get("value") for f in ticket.get("custom_fields") or []}
+    changed = []
+    for title, value in (decision.get("fields") or {}).items():
+        info = catalog.field(title)
+        wanted = option_tag(catalog, title, value)
+        have = current.get(info.id)
+        if isinstance(wanted, list) and isinstance(have, list):
+            if sorted(map(str, wanted)) == sorted(map(str, have)):
+                continue
+        elif have == wanted:
+            continue
+        changed.append({"id": info.id, "value": wanted})
+    return changed
+
+
+def _tags(
+    decision: dict[str, Any], ticket: dict[str, Any], macro: dict[str, Any] | None
+) -> tuple[set[str], set[str]]:
+    before = set(ticket.get("tags") or [])
+    after = set(before)
+    if macro and isinstance(macro.get("tags"), list):
+        after |= set(macro["tags"])
+    tags = decision.get("tags") or {}
+    after |= set(tags.get("add") or [])
+    after -= set(tags.get("remove") or [])
+    return before, after
+
+
+def plan_ticket_write(
+    decision: dict[str, Any],
+    ticket: dict[str, Any],
+    policy: Policy,
+    catalog: ZendeskCatalog,
+    macro: dict[str, Any] | None = None,
+) -> TicketWrite | None:
+    """The update for the decided ticket, or None when nothing would change."""
+    marker = decision_marker(decision)
+    if marker in (ticket.get("tags") or []):
+        return None
+    changes: dict[str, Any] = {}
+    summary: list[str] = []
+    queue = decision.get("queue")
+    if queue:
+        group_id = catalog.group_id(policy.queues[queue].group)
+        if ticket.get("group_id") != group_id:
+            changes |= {"group_id": group_id, "assignee_id": None}
+            summary.append(f"group -> {queue}")
+    status = decision.get("status")
+    if status and status != str(ticket.get("status", "")).lower():
+        changes["status"] = status
+        summary.append(f"status -> {status}")
+    form = decision.get("form")
+    if form:
+        form_id = catalog.form_id(form)
+        if ticket.get("ticket_form_id") != form_id:
+            changes["ticket_form_id"] = form_id
+            summary.append(f"form -> {form}")
+    fields = _fields(decision, ticket, catalog)
+    if macro and macro.get("custom_fields"):
+        fields += [f for f in macro["custom_fields"] if f not in fields]
+    if fields:
+        changes["custom_fields"] = fields
+        summary.append(f"{len(fields)} field(s)")
+    notes = notes_for(decision, int(ticket["id"]))
+    if notes:
+        changes["comment"] = {"body": NOTE_SEPARATOR.join(notes), "public": False}
+        summary.append(f"{len(notes)} internal note(s)")
+    before, after = _tags(decision, ticket, macro)
+    if after != before:
+        summary.append(f"tags +{sorted(after - before)} -{sorted(before - after)}")
+    if not changes and after == before:
+        return None
+    if macro and macro.get("macro_id"):
+        changes["macro_id"] = macro["macro_id"]
+        summary.append(f"macro {decision.get('macro')}")
+    changes["tags"] = sorted(after | {marker})
+    return TicketWrite(ticket_id=int(ticket["id"]), changes=changes, marker=marker, summary=summary)
+
+
+def plan_linked_note(
+    decision: dict[str, Any], ticket: dict[str, Any]
+) -> TicketWrite | None:
+    """A note the decision puts on another ticket (e.g. the mediation ticket)."""
+    notes = notes_for(decision, int(ticket["id"]))
+    if not notes:
+        return None
+    marker = decision_marker(decision)
+    if marker in (ticket.get("tags") or []):
+        return None
+    changes = {
+        "comment": {"body": NOTE_SEPARATOR.join(notes), "public": False},
+        "tags": sorted(set(ticket.get("tags") or []) | {marker}),
+    }
+    return TicketWrite(int(ticket["id"]), changes, marker, [f"{len(notes)} linked note(s)"])
+
+
+def linked_ticket_ids(decision: dict[str, Any], own_id: int) -> list[int]:
+    ids = {int(n["ticket_id"]) for n in decision.get("notes") or [] if n.get("ticket_id")}
+    return sorted(ids - {own_id})

@@ -1,0 +1,151 @@
+"""The worker loop: claim with leases, process with bounded concurrency, stop cleanly.
+
+A crash anywhere leaves leased events to expire and be claimed again; a clean
+stop (SIGTERM) finishes what it holds within the grace period and releases the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+
+from app.services import Services
+from app.store import StoredEvent, StoreUnavailable
+from app.worker.pipeline import Pipeline
+from app.worker.retry_policy import decide_retry, describe
+from app.zendesk import UnknownName, ZendeskAPIError
+
+log = logging.getLogger("app.worker")
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(self, services: Services, *, owner: str | None = None) -> None:
+        self.services = services
+        self.owner = owner or default_owner()
+        self.concurrency = services.settings.worker_concurrency
+        self.pipeline = Pipeline(
+            store=services.store,
+            zendesk=services.zendesk,
+            catalog=services.catalog,
+            marketplace=services.marketplace,
+            policy=services.policy,
+        )
+        self._stopping = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+
+    async def run(self) -> None:
+        log.info("worker started", extra={"owner": self.owner, "concurrency": self.concurrency})
+        while not self._stopping.is_set():
+            claimed = await self._claim()
+            if not claimed:
+                await self._idle()
+
+    async def _claim(self) -> int:
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
+        settings = self.services.settings
+        try:
+            events = await self.services.store.claim(
+                self.owner, limit=free, lease_seconds=settings.lease_seconds,
+                now=self.services.clock(),
+            )
+        except StoreUnavailable as exc:
+            log.error("store unavailable, worker waits: %s", exc)
+            return 0
+        for event in events:
+            self._inflight[event.id] = asyncio.create_task(self._process(event))
+        return len(events)
+
+    async def _idle(self) -> None:
+        waiters: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(self._stopping.wait()),
+            asyncio.ensure_future(
+                self.services.store.wait_for_work(self.services.settings.poll_interval_seconds)
+            ),
+            *self._inflight.values(),
+        ]
+        own = waiters[:2]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in own:
+            waiter.cancel()
+
+    async def stop(self, grace_seconds: float = 20.0) -> None:
+        """Stop claiming; let in-flight events finish, then release what is left."""
+        self._stopping.set()
+        tasks = list(self._inflight.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        log.info("worker stopped", extra={"owner": self.owner})
+
+    async def _heartbeat(self, event_id: int) -> None:
+        lease = self.services.settings.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            with contextlib.suppress(StoreUnavailable):
+                await self.services.store.extend_lease(
+                    event_id, self.owner, lease_seconds=lease, now=self.services.clock()
+                )
+
+    async def _process(self, event: StoredEvent) -> None:
+        beat = asyncio.create_task(self._heartbeat(event.id))
+        ctx = {"event_id": event.id, "ticket_id": event.ticket_id}
+        store, metrics = self.services.store, self.services.metrics
+        try:
+            result = await self.pipeline.handle(event, self.services.clock().date())
+            await store.complete(event.id, self.owner)
+            metrics.processed.labels(result.outcome).inc()
+            if result.decision_id is not None:
+                metrics.decisions.labels(result.queue or "none", result.eligibility or "none").inc()
+            metrics.latency.observe(
+                (self.services.clock() - event.received_at).total_seconds()
+            )
+            log.info("event %s", result.outcome, extra=ctx | {"decision_id": result.decision_id,
+                                                               "queue": result.queue})
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(store.release(event.id, self.owner))
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
+            await self._failed(event, exc, ctx)
+        finally:
+            beat.cancel()
+            self._inflight.pop(event.id, None)
+
+    async def _failed(self, event: StoredEvent, exc: Exception, ctx: dict[str, object]) -> None:
+        if isinstance(exc, UnknownName):
+            with contextlib.suppress(Exception):
+                await self.services.catalog.refresh()
+        retry_after = exc.retry_after if isinstance(exc, ZendeskAPIError) else None
+        verdict = decide_retry(
+            exc, attempts=event.attempts, max_attempts=self.services.settings.max_attempts,
+            now=self.services.clock(), retry_after=retry_after,
+        )
+        store, metrics = self.services.store, self.services.metrics
+        try:
+            if verdict.dead:
+                await store.dead_letter(event.id, self.owner, reason=verdict.reason)
+                metrics.dead_letters.labels(type(exc).__name__).inc()
+                metrics.processed.labels("dead").inc()
+                log.error("event dead-lettered: %s", verdict.reason, extra=ctx)
+            else:
+                assert verdict.retry_at is not None
+                await store.fail(event.id, self.owner, error=verdict.reason,
+                                 retry_at=verdict.retry_at)
+                metrics.processed.labels("retry").inc()
+                log.warning("event failed, retry at %s: %s", verdict.retry_at.isoformat(),
+                            describe(exc), extra=ctx)
+        except StoreUnavailable as store_exc:
+            log.error("could not record failure (lease will expire and retry): %s", store_exc,
+                      extra=ctx)
