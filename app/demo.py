@@ -27,18 +27,23 @@ DEMO_ADMIN = "demo-admin-token"
 DEMO_DB = Path("data/demo.db")
 
 
-def demo_settings(sandbox_url: str, database_url: str) -> Settings:
-    return Settings(
-        zendesk_base_url=sandbox_url,
-        zendesk_email="triage@example.com",
-        zendesk_api_token="demo-token",  # type: ignore[arg-type]
-        webhook_secrets=[DEMO_SECRET],  # type: ignore[list-item]
-        admin_tokens=[DEMO_ADMIN],  # type: ignore[list-item]
-        database_url=database_url,
-        marketplace_url=f"{sandbox_url}/marketplace",
-        worker_concurrency=4,
-        poll_interval_seconds=0.2,
-    )
+def demo_settings(
+    sandbox_url: str, database_url: str, *, secret: str = DEMO_SECRET, admin: str = DEMO_ADMIN,
+    **overrides: Any,
+) -> Settings:
+    """Embedded defaults: the sandbox as Zendesk and as the marketplace directory."""
+    values: dict[str, Any] = {
+        "zendesk_base_url": sandbox_url,
+        "zendesk_email": "triage@example.com",
+        "zendesk_api_token": "demo-token",
+        "webhook_secrets": [secret],
+        "admin_tokens": [admin],
+        "database_url": database_url,
+        "marketplace_url": f"{sandbox_url}/marketplace",
+        "worker_concurrency": 4,
+        "poll_interval_seconds": 0.2,
+    }
+    return Settings(**(values | overrides))
 
 
 def signed_post(client: httpx.Client, url: str, payload: dict[str, Any], secret: str) -> httpx.Response:
