@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from app.settings import SettingsError, load_settings
+from app.settings import Settings, SettingsError, load_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 
@@ -32,15 +33,23 @@ def serve(
     from app.logging_setup import configure_logging
     from app.main import create_app
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        _fail(str(exc))
-        return
+    settings = _settings_or_exit()
     configure_logging(settings.log_level)
     app = create_app(settings, run_worker=not no_worker)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=30)
+    uvicorn.run(
+        app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=30
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Run only the worker (no HTTP server); any number of them may share one database."""
+    from app.logging_setup import configure_logging
+    from app.worker.standalone import run_worker
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings))
 
 
 @cli.command()
@@ -97,8 +106,9 @@ def simulate(
         try:
             facts = TicketFacts.model_validate(item)
         except ValidationError as exc:
-            typer.echo(json.dumps({"input": number, "error": exc.errors(include_url=False)},
-                                  default=str))
+            typer.echo(
+                json.dumps({"input": number, "error": exc.errors(include_url=False)}, default=str)
+            )
             failed = True
             continue
         typer.echo(json.dumps(decide(facts, policy, today).model_dump(mode="json")))
@@ -131,6 +141,96 @@ def _json_items(text: str) -> list[object]:
             except json.JSONDecodeError as exc:
                 _fail(f"line {number} is not JSON: {exc.msg}")
     return items
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+@cli.command("check-config")
+def check_config_command() -> None:
+    """Check every name in the policy against the Zendesk account; non-zero if any is missing."""
+    from app.main import build_zendesk, load_configured_policy
+    from app.metrics import Metrics
+    from app.setup_checks import check_config, render_rows
+
+    settings = _settings_or_exit()
+    policy = load_configured_policy(settings)
+
+    async def run() -> list[Any]:
+        async with build_zendesk(settings, Metrics()) as client:
+            return await check_config(client, policy)
+
+    rows = asyncio.run(run())
+    typer.echo(render_rows(rows))
+    if any(not r.found for r in rows):
+        raise typer.Exit(1)
+
+
+@cli.command()
+def replay(
+    ticket_id: Annotated[int, typer.Argument(help="Zendesk ticket id")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run/--enqueue", help="Print decision and writes / queue it")
+    ] = True,
+) -> None:
+    """Decide a ticket again, fresh from Zendesk (dry run by default)."""
+    from app.main import services_lifespan
+    from app.store import NewEvent, Priority
+    from app.worker.pipeline import pipeline_for
+
+    settings = _settings_or_exit()
+
+    async def run() -> dict[str, Any]:
+        async with services_lifespan(settings) as services:
+            if dry_run:
+                ev = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
+                return {
+                    "decision": ev.decision,
+                    "skipped": ev.skipped,
+                    "writes": [w.as_json() for w in ev.writes],
+                }
+            result = await services.store.accept(
+                NewEvent(
+                    dedupe_key=f"replay:{ticket_id}:{datetime.now(UTC).isoformat()}",
+                    source="replay",
+                    event_type="cli.replay",
+                    ticket_id=ticket_id,
+                    payload={"ticket_id": ticket_id},
+                    received_at=services.clock(),
+                    priority=Priority.REPLAY,
+                )
+            )
+            return {"event_id": result.event_id, "status": "queued"}
+
+    typer.echo(json.dumps(asyncio.run(run()), indent=2, default=str))
+
+
+@cli.command("dead-letters")
+def dead_letters(
+    limit: Annotated[int, typer.Option(help="How many, newest first")] = 50,
+) -> None:
+    """List dead letters with their reasons."""
+    from app.store import EventStatus, open_store
+
+    settings = _settings_or_exit()
+
+    async def run() -> list[Any]:
+        store = await open_store(settings.database_url)
+        try:
+            return await store.list_events(status=EventStatus.DEAD, limit=limit)
+        finally:
+            await store.close()
+
+    events = asyncio.run(run())
+    for event in events:
+        typer.echo(
+            f"{event.id}\tticket {event.ticket_id}\tattempts {event.attempts}\t{event.last_error}"
+        )
+    typer.echo(f"{len(events)} dead letter(s)")
 
 
 def main() -> None:

@@ -28,7 +28,11 @@ DEMO_DB = Path("data/demo.db")
 
 
 def demo_settings(
-    sandbox_url: str, database_url: str, *, secret: str = DEMO_SECRET, admin: str = DEMO_ADMIN,
+    sandbox_url: str,
+    database_url: str,
+    *,
+    secret: str = DEMO_SECRET,
+    admin: str = DEMO_ADMIN,
     **overrides: Any,
 ) -> Settings:
     """Embedded defaults: the sandbox as Zendesk and as the marketplace directory."""
@@ -46,7 +50,9 @@ def demo_settings(
     return Settings(**(values | overrides))
 
 
-def signed_post(client: httpx.Client, url: str, payload: dict[str, Any], secret: str) -> httpx.Response:
+def signed_post(
+    client: httpx.Client, url: str, payload: dict[str, Any], secret: str
+) -> httpx.Response:
     """POST exactly as Zendesk does: HMAC-SHA256 over timestamp + raw body, base64."""
     body = json.dumps(payload).encode()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -69,7 +75,9 @@ class SandboxSeeder:
         self.fields = {f["title"]: f for f in fields}
 
     def _value(self, title: str, value: Any) -> Any:
-        options = {o["name"]: o["value"] for o in self.fields[title].get("custom_field_options") or []}
+        options = {
+            o["name"]: o["value"] for o in self.fields[title].get("custom_field_options") or []
+        }
         if isinstance(value, list):
             return [options.get(v, v) for v in value]
         return options.get(value, value)
@@ -79,8 +87,9 @@ class SandboxSeeder:
             self.http.post("/_sandbox/marketplace/contracts", json=case.contract).raise_for_status()
         for user in case.users:
             self.http.post("/_sandbox/marketplace/users", json=user).raise_for_status()
-        custom = [{"id": self.fields[t]["id"], "value": self._value(t, v)}
-                  for t, v in case.fields.items()]
+        custom = [
+            {"id": self.fields[t]["id"], "value": self._value(t, v)} for t, v in case.fields.items()
+        ]
         ticket = {
             "subject": case.subject,
             "comment": {"body": f"{case.subject} ({case.label})", "public": True},
@@ -94,7 +103,9 @@ class SandboxSeeder:
         return created
 
 
-def wait_processed(admin: httpx.Client, event_ids: list[int], timeout: float = 60.0) -> dict[int, str]:
+def wait_processed(
+    admin: httpx.Client, event_ids: list[int], timeout: float = 60.0
+) -> dict[int, str]:
     deadline = time.monotonic() + timeout
     states: dict[int, str] = {}
     while time.monotonic() < deadline:
@@ -112,15 +123,20 @@ def ticket_row(http: httpx.Client, ticket_id: int, groups: dict[int, str]) -> li
     notes = [c for c in comments if not c.get("public")]
     first_line = notes[-1]["body"].strip().splitlines()[0] if notes else "-"
     tags = [t for t in ticket.get("tags") or [] if not t.startswith("triage_d_") and t != "demo"]
-    return [str(ticket_id), groups.get(ticket.get("group_id") or 0, "-"), ticket["status"],
-            " ".join(sorted(tags)), first_line[:70]]
+    return [
+        str(ticket_id),
+        groups.get(ticket.get("group_id") or 0, "-"),
+        ticket["status"],
+        " ".join(sorted(tags)),
+        first_line[:70],
+    ]
 
 
 def print_table(rows: list[list[str]]) -> None:
     header = ["ticket", "queue (group)", "status", "tags", "internal note (first line)"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))  # noqa: T201
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
 def run_demo(*, keep_running: bool = False) -> int:
@@ -130,9 +146,14 @@ def run_demo(*, keep_running: bool = False) -> int:
         settings = demo_settings(sandbox.url, f"sqlite:///./{DEMO_DB}")
         with ThreadedServer(create_app(settings)) as service:
             auth = ("triage@example.com/token", "demo-token")
-            with httpx.Client(base_url=sandbox.url, auth=auth, timeout=10) as zd, \
-                 httpx.Client(base_url=service.url, timeout=10,
-                              headers={"authorization": f"Bearer {DEMO_ADMIN}"}) as api:
+            with (
+                httpx.Client(base_url=sandbox.url, auth=auth, timeout=10) as zd,
+                httpx.Client(
+                    base_url=service.url,
+                    timeout=10,
+                    headers={"authorization": f"Bearer {DEMO_ADMIN}"},
+                ) as api,
+            ):
                 seeder = SandboxSeeder(zd)
                 tickets = [seeder.create(case) for case in demo_cases(datetime.now(UTC).date())]
                 event_ids = []
@@ -145,10 +166,12 @@ def run_demo(*, keep_running: bool = False) -> int:
                 groups = {g["id"]: g["name"] for g in zd.get("/api/v2/groups").json()["groups"]}
                 print_table([ticket_row(zd, t["id"], groups) for t in tickets])
                 done = sum(1 for s in states.values() if s == "done")
-                print(f"\n{done}/{len(event_ids)} events processed; "  # noqa: T201
-                      f"service {service.url}, sandbox {sandbox.url}")
+                print(
+                    f"\n{done}/{len(event_ids)} events processed; "
+                    f"service {service.url}, sandbox {sandbox.url}"
+                )
                 if keep_running:
-                    print("Ctrl-C to stop.")  # noqa: T201
+                    print("Ctrl-C to stop.")
                     _block()
                 return 0 if done == len(event_ids) else 1
 

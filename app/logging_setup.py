@@ -9,8 +9,17 @@ import sys
 from datetime import UTC, datetime
 
 CONTEXT_KEYS = (
-    "event_id", "ticket_id", "decision_id", "queue", "check", "owner", "concurrency",
-    "admin", "action", "path", "status",
+    "event_id",
+    "ticket_id",
+    "decision_id",
+    "queue",
+    "check",
+    "owner",
+    "concurrency",
+    "admin",
+    "action",
+    "path",
+    "status",
 )
 
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.admin import history, simulate
+from app.admin import dead_letters, history, replay, simulate
 from app.deps import ServicesDep
 from app.marketplace import MarketplaceClient
 from app.metrics import Metrics
@@ -24,7 +24,14 @@ from app.settings import Settings
 from app.store import StoreUnavailable, open_store
 from app.webhooks import router as webhooks_router
 from app.worker.runner import Worker
-from app.zendesk import ZendeskClient, build_auth
+from app.zendesk import (
+    NotFound,
+    ZendeskClient,
+    ZendeskError,
+    ZendeskTransientError,
+    ZendeskTransportError,
+    build_auth,
+)
 
 log = logging.getLogger("app")
 
@@ -62,13 +69,18 @@ async def services_lifespan(
     )
     try:
         services = Services(
-            settings=settings, store=store, policy=policy, zendesk=zendesk,
-            catalog=CatalogHolder(zendesk), marketplace=MarketplaceClient(market_http),
-            metrics=metrics, clock=clock,
+            settings=settings,
+            store=store,
+            policy=policy,
+            zendesk=zendesk,
+            catalog=CatalogHolder(zendesk),
+            marketplace=MarketplaceClient(market_http),
+            metrics=metrics,
+            clock=clock,
         )
         try:
             await services.catalog.get()
-        except Exception as exc:  # noqa: BLE001 - webhooks must be accepted while Zendesk is down
+        except Exception as exc:  # webhooks must be accepted while Zendesk is down
             log.warning("Zendesk names not resolved at start-up (retried on first event): %s", exc)
         yield services
     finally:
@@ -108,11 +120,27 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    _install_error_handlers(app)
     app.include_router(webhooks_router.router)
     app.include_router(simulate.router)
     app.include_router(history.router)
+    app.include_router(dead_letters.router)
+    app.include_router(replay.router)
     app.include_router(_health_router())
     return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Zendesk's answers reach ops callers as 404 / 502 / 503 with Zendesk's reason."""
+
+    @app.exception_handler(ZendeskError)
+    async def zendesk_error(_: Request, exc: ZendeskError) -> JSONResponse:
+        status = 502
+        if isinstance(exc, NotFound):
+            status = 404
+        elif isinstance(exc, ZendeskTransientError | ZendeskTransportError):
+            status = 503
+        return JSONResponse({"error": "zendesk", "message": str(exc)}, status_code=status)
 
 
 def _health_router() -> Any:

@@ -13,12 +13,16 @@ class Metrics:
             "triage_webhook_events_total", "Webhook requests by outcome", ["outcome"], registry=r
         )
         self.rejected = Counter(
-            "triage_webhook_rejected_total", "Webhook requests refused, by reason", ["reason"],
+            "triage_webhook_rejected_total",
+            "Webhook requests refused, by reason",
+            ["reason"],
             registry=r,
         )
         self.decisions = Counter(
-            "triage_decisions_total", "Decisions by queue and eligibility code",
-            ["queue", "eligibility"], registry=r,
+            "triage_decisions_total",
+            "Decisions by queue and eligibility code",
+            ["queue", "eligibility"],
+            registry=r,
         )
         self.processed = Counter(
             "triage_events_processed_total", "Worker results by outcome", ["outcome"], registry=r
@@ -27,14 +31,18 @@ class Metrics:
             "triage_dead_letters_total", "Events dead-lettered", ["reason"], registry=r
         )
         self.zendesk_calls = Counter(
-            "triage_zendesk_calls_total", "Zendesk API calls", ["endpoint", "method", "status"],
+            "triage_zendesk_calls_total",
+            "Zendesk API calls",
+            ["endpoint", "method", "status"],
             registry=r,
         )
         self.zendesk_seconds = Histogram(
             "triage_zendesk_call_seconds", "Zendesk API call latency", ["endpoint"], registry=r
         )
         self.latency = Histogram(
-            "triage_processing_seconds", "Time from webhook receipt to done", registry=r,
+            "triage_processing_seconds",
+            "Time from webhook receipt to done",
+            registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
         )
         self.queue_depth = Gauge(

@@ -25,13 +25,21 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ThreadedServer:
     """`with ThreadedServer(app) as server:` -> `server.url` answers until exit."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0,
-                 startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 30.0
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
-        config = uvicorn.Config(app, host=host, port=self.port, log_config=None,
-                                access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._startup_timeout = startup_timeout
@@ -55,7 +63,9 @@ class ThreadedServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -25,14 +25,17 @@ def require_admin(request: Request, services: ServicesDep) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
     given = token.strip().encode()
-    valid = [hmac.compare_digest(t.get_secret_value().encode(), given)
-             for t in services.settings.admin_tokens]
+    valid = [
+        hmac.compare_digest(t.get_secret_value().encode(), given)
+        for t in services.settings.admin_tokens
+    ]
     if not any(valid):
         log.warning("admin token refused", extra={"path": request.url.path})
         raise HTTPException(403, "token not allowed")
     who = _fingerprint(token.strip())
-    log.info("admin action", extra={"admin": who, "action": request.method,
-                                    "path": request.url.path})
+    log.info(
+        "admin action", extra={"admin": who, "action": request.method, "path": request.url.path}
+    )
     return who
 
 

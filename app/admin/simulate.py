@@ -27,9 +27,14 @@ class SimulateRequest(BaseModel):
                         "ticket": {"id": 5100001, "channel": "chat"},
                         "requester_role": "client",
                         "inquiry": "dispute",
-                        "contract": {"id": "C-1", "type": "hourly", "status": "closed",
-                                     "payments": [{"date": "2024-05-13", "kind": "hourly",
-                                                   "amount": "250.00"}]},
+                        "contract": {
+                            "id": "C-1",
+                            "type": "hourly",
+                            "status": "closed",
+                            "payments": [
+                                {"date": "2024-05-13", "kind": "hourly", "amount": "250.00"}
+                            ],
+                        },
                         "client": {"username": "acme", "segment": "VSB"},
                         "freelancer": {"username": "jo", "badge": "none"},
                     },

@@ -98,7 +98,9 @@ async def receive_zendesk_webhook(request: Request, services: ServicesDep) -> JS
     except StoreUnavailable as exc:
         services.metrics.webhook_rejected("store_unavailable")
         log.error("webhook not stored, answering 503 so Zendesk retries: %s", exc)
-        return _error(503, "store_unavailable", "event could not be stored; retry", **{"Retry-After": "5"})
+        return _error(
+            503, "store_unavailable", "event could not be stored; retry", **{"Retry-After": "5"}
+        )
     services.metrics.webhook_accepted(duplicate=result.duplicate)
     log.info(
         "webhook %s",

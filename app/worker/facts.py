@@ -26,8 +26,14 @@ CHANNELS = {
 }
 PASS_THROUGH = ("dispute", "abuse", "account")
 CONTRACT_KEYS = (
-    "id", "type", "status", "payments", "funds_in_escrow", "escrow_released_on",
-    "refund_request", "payment_past_due_days",
+    "id",
+    "type",
+    "status",
+    "payments",
+    "funds_in_escrow",
+    "escrow_released_on",
+    "refund_request",
+    "payment_past_due_days",
 )
 
 
@@ -57,10 +63,12 @@ def ticket_part(ticket: dict[str, Any], catalog: ZendeskCatalog) -> dict[str, An
         "status": ticket.get("status"),
         "channel": channel,
         "group": _name(catalog.group_name, ticket.get("group_id")),
-        "form": _name(getattr(catalog, "form_name", None) or (lambda _: None),
-                      ticket.get("ticket_form_id")),
-        "brand": _name(getattr(catalog, "brand_name", None) or (lambda _: None),
-                       ticket.get("brand_id")),
+        "form": _name(
+            getattr(catalog, "form_name", None) or (lambda _: None), ticket.get("ticket_form_id")
+        ),
+        "brand": _name(
+            getattr(catalog, "brand_name", None) or (lambda _: None), ticket.get("brand_id")
+        ),
         "tags": list(ticket.get("tags") or []),
         "subject": ticket.get("subject"),
         "description": ticket.get("description"),
@@ -68,7 +76,9 @@ def ticket_part(ticket: dict[str, Any], catalog: ZendeskCatalog) -> dict[str, An
 
 
 def _usernames(
-    ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog,
+    ticket: dict[str, Any],
+    policy: Policy,
+    catalog: ZendeskCatalog,
     contract: dict[str, Any] | None,
 ) -> tuple[str | None, str | None]:
     client = field_value(ticket, "client_username", policy, catalog)
@@ -109,7 +119,9 @@ def facts_from(
 
 
 async def gather(
-    ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog,
+    ticket: dict[str, Any],
+    policy: Policy,
+    catalog: ZendeskCatalog,
     marketplace: MarketplaceClient,
 ) -> TicketFacts:
     """Ask the directory what the ticket itself does not say, then map."""

@@ -1,20 +1,23 @@
-"""One event through claim -> facts -> decide -> plan -> apply -> record.
+"""One event through facts -> decide -> plan -> apply -> record.
 
-A 409 from Zendesk means the ticket changed under us: read it again and decide
-again (never replay the stale write). Everything else is raised to the runner,
-which decides between retry and dead letter.
+`evaluate` only reads (it is also the admin dry run); `handle` applies what it
+planned. A 409 from Zendesk means the ticket changed under us: read it again
+and decide again (never replay the stale write). Other errors are raised to
+the runner, which chooses between retry and dead letter.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from app.marketplace import MarketplaceClient
-from app.routing import Policy, decide
-from app.services import CatalogHolder
+from app.routing import Policy, TicketFacts, decide
+from app.services import CatalogHolder, Services
 from app.store import DecisionRecord, EventStore, StoredEvent
+from app.store import Priority as EventPriority
 from app.worker.facts import gather
 from app.worker.plan import (
     TicketWrite,
@@ -23,7 +26,7 @@ from app.worker.plan import (
     plan_linked_note,
     plan_ticket_write,
 )
-from app.zendesk import Conflict, ZendeskClient
+from app.zendesk import Conflict, Priority, ZendeskClient
 
 log = logging.getLogger("app.worker")
 MAX_REDECIDES = 3
@@ -31,6 +34,40 @@ MAX_REDECIDES = 3
 
 class ConflictStorm(Exception):
     """The ticket kept changing while we decided; try again later."""
+
+
+def zendesk_priority(priority: EventPriority) -> Priority:
+    """Live webhooks go before replays and backfills in the shared Zendesk budget."""
+    if priority <= EventPriority.LIVE:
+        return Priority.LIVE
+    return Priority.REPLAY if priority <= EventPriority.REPLAY else Priority.BACKFILL
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    write: TicketWrite
+    updated_stamp: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ticket_id": self.write.ticket_id,
+            "method": "PUT",
+            "path": f"/api/v2/tickets/{self.write.ticket_id}",
+            "body": {
+                "ticket": self.write.changes
+                | {"safe_update": True, "updated_stamp": self.updated_stamp}
+            },
+            "summary": self.write.summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    ticket_id: int
+    facts: TicketFacts | None
+    decision: dict[str, Any] | None
+    writes: list[PlannedWrite] = field(default_factory=list)
+    skipped: str | None = None  # why nothing was decided (e.g. closed ticket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,75 +86,96 @@ class Pipeline:
     marketplace: MarketplaceClient
     policy: Policy
 
-    async def handle(self, event: StoredEvent, today: Any) -> Result:
+    async def evaluate(
+        self, ticket_id: int, today: date, priority: Priority = Priority.LIVE
+    ) -> Evaluation:
+        """Read the ticket fresh, decide, and plan the writes; writes nothing."""
+        bundle = await self.zendesk.get_ticket(
+            ticket_id, include=("users", "organizations"), priority=priority
+        )
+        ticket: dict[str, Any] = bundle["ticket"]
+        if str(ticket.get("status", "")).lower() == "closed":
+            return Evaluation(ticket_id, None, None, skipped="ticket is closed")
+        catalog = await self.catalog.get()
+        facts = await gather(ticket, self.policy, catalog, self.marketplace)
+        decision = decide(facts, self.policy, today).model_dump(mode="json")
+        writes = []
+        for linked_id in linked_ticket_ids(decision, ticket_id):
+            linked = (await self.zendesk.get_ticket(linked_id, priority=priority))["ticket"]
+            note = plan_linked_note(decision, linked)
+            if note:
+                writes.append(PlannedWrite(note, linked["updated_at"]))
+        macro = await self._macro_changes(decision, ticket, priority)
+        own = plan_ticket_write(decision, ticket, self.policy, catalog, macro)
+        if own:
+            writes.append(PlannedWrite(own, ticket["updated_at"]))
+        return Evaluation(ticket_id, facts, decision, writes)
+
+    async def handle(self, event: StoredEvent, today: date) -> Result:
         if event.ticket_id is None:
             return Result("skipped")
         for _ in range(MAX_REDECIDES):
             try:
-                return await self._decide_and_apply(event, today)
+                return await self._decide_and_apply(event, event.ticket_id, today)
             except Conflict:
-                log.info("409 from Zendesk: re-reading ticket and deciding again",
-                         extra={"event_id": event.id, "ticket_id": event.ticket_id})
-        raise ConflictStorm(f"ticket {event.ticket_id} changed {MAX_REDECIDES} times while deciding")
+                log.info(
+                    "409 from Zendesk: re-reading ticket and deciding again",
+                    extra={"event_id": event.id, "ticket_id": event.ticket_id},
+                )
+        raise ConflictStorm(
+            f"ticket {event.ticket_id} changed {MAX_REDECIDES} times while deciding"
+        )
 
-    async def _decide_and_apply(self, event: StoredEvent, today: Any) -> Result:
-        assert event.ticket_id is not None
-        bundle = await self.zendesk.get_ticket(event.ticket_id, include=("users", "organizations"))
-        ticket: dict[str, Any] = bundle["ticket"]
-        if str(ticket.get("status", "")).lower() == "closed":
+    async def _decide_and_apply(self, event: StoredEvent, ticket_id: int, today: date) -> Result:
+        priority = zendesk_priority(event.priority)
+        evaluation = await self.evaluate(ticket_id, today, priority)
+        if evaluation.decision is None or evaluation.facts is None:
             return Result("skipped")
-        catalog = await self.catalog.get()
-        facts = await gather(ticket, self.policy, catalog, self.marketplace)
-        decision = decide(facts, self.policy, today).model_dump(mode="json")
-        writes = await self._apply(decision, ticket)
-        outcome = "applied" if writes else "noop"
+        # Linked tickets come first in the plan: after a crash between writes their
+        # markers are already there, so the retry writes only what is missing.
+        done = []
+        for planned in evaluation.writes:
+            await self.zendesk.update_ticket(
+                planned.write.ticket_id,
+                planned.write.changes,
+                updated_stamp=planned.updated_stamp,
+                priority=priority,
+            )
+            done.append(planned.as_json() | {"result": "ok"})
+        decision = evaluation.decision
+        outcome = "applied" if done else "noop"
         decision_id = await self.store.record_decision(
             DecisionRecord(
-                ticket_id=event.ticket_id,
+                ticket_id=ticket_id,
                 event_id=event.id,
                 policy_version=self.policy.version,
-                facts=facts.model_dump(mode="json", exclude_none=True),
+                facts=evaluation.facts.model_dump(mode="json", exclude_none=True),
                 decision=decision,
-                writes=writes,
+                writes=done,
                 outcome=outcome,
             )
         )
-        return Result(
-            outcome,
-            decision_id,
-            decision.get("queue"),
-            (decision.get("eligibility") or {}).get("code"),
-        )
-
-    async def _apply(self, decision: dict[str, Any], ticket: dict[str, Any]) -> list[dict[str, Any]]:
-        """Linked tickets first: a crash after them leaves their markers, so the
-        retry writes only what is still missing."""
-        own_id = int(ticket["id"])
-        writes: list[dict[str, Any]] = []
-        for linked_id in linked_ticket_ids(decision, own_id):
-            linked = (await self.zendesk.get_ticket(linked_id))["ticket"]
-            write = plan_linked_note(decision, linked)
-            if write:
-                writes.append(await self._put(write, linked["updated_at"]))
-        macro = await self._macro_changes(decision, ticket)
-        write = plan_ticket_write(decision, ticket, self.policy, await self.catalog.get(), macro)
-        if write:
-            writes.append(await self._put(write, ticket["updated_at"]))
-        return writes
+        eligibility = (decision.get("eligibility") or {}).get("code")
+        return Result(outcome, decision_id, decision.get("queue"), eligibility)
 
     async def _macro_changes(
-        self, decision: dict[str, Any], ticket: dict[str, Any]
+        self, decision: dict[str, Any], ticket: dict[str, Any], priority: Priority
     ) -> dict[str, Any] | None:
         title = decision.get("macro")
         if not title or decision_marker(decision) in (ticket.get("tags") or []):
             return None
         catalog = await self.catalog.get()
         changes: dict[str, Any] = await self.zendesk.apply_macro(
-            int(ticket["id"]), catalog.macro_id(title)
+            int(ticket["id"]), catalog.macro_id(title), current=ticket, priority=priority
         )
         return changes
 
-    async def _put(self, write: TicketWrite, stamp: str) -> dict[str, Any]:
-        await self.zendesk.update_ticket(write.ticket_id, write.changes, updated_stamp=stamp)
-        return {"ticket_id": write.ticket_id, "changes": write.changes,
-                "summary": write.summary, "result": "ok"}
+
+def pipeline_for(services: Services) -> Pipeline:
+    return Pipeline(
+        store=services.store,
+        zendesk=services.zendesk,
+        catalog=services.catalog,
+        marketplace=services.marketplace,
+        policy=services.policy,
+    )

@@ -124,9 +124,7 @@ def plan_ticket_write(
     return TicketWrite(ticket_id=int(ticket["id"]), changes=changes, marker=marker, summary=summary)
 
 
-def plan_linked_note(
-    decision: dict[str, Any], ticket: dict[str, Any]
-) -> TicketWrite | None:
+def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> TicketWrite | None:
     """A note the decision puts on another ticket (e.g. the mediation ticket)."""
     notes = notes_for(decision, int(ticket["id"]))
     if not notes:

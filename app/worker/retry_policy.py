@@ -16,7 +16,11 @@ from app.zendesk import (
 
 # UnknownName: the catalog is refreshed before the retry (Zendesk ids can change).
 TRANSIENT = (
-    ZendeskTransientError, ZendeskTransportError, MarketplaceError, ConflictStorm, UnknownName,
+    ZendeskTransientError,
+    ZendeskTransportError,
+    MarketplaceError,
+    ConflictStorm,
+    UnknownName,
 )
 BASE_DELAY = 2.0
 MAX_DELAY = 900.0
@@ -35,7 +39,11 @@ def describe(exc: BaseException) -> str:
 
 
 def decide_retry(
-    exc: BaseException, *, attempts: int, max_attempts: int, now: datetime,
+    exc: BaseException,
+    *,
+    attempts: int,
+    max_attempts: int,
+    now: datetime,
     retry_after: float | None = None,
 ) -> RetryDecision:
     """Transient errors back off exponentially (or as Zendesk asked) until

@@ -12,10 +12,11 @@ import logging
 import os
 import socket
 import uuid
+from typing import Any
 
 from app.services import Services
 from app.store import StoredEvent, StoreUnavailable
-from app.worker.pipeline import Pipeline
+from app.worker.pipeline import pipeline_for
 from app.worker.retry_policy import decide_retry, describe
 from app.zendesk import UnknownName, ZendeskAPIError
 
@@ -31,14 +32,9 @@ class Worker:
         self.services = services
         self.owner = owner or default_owner()
         self.concurrency = services.settings.worker_concurrency
-        self.pipeline = Pipeline(
-            store=services.store,
-            zendesk=services.zendesk,
-            catalog=services.catalog,
-            marketplace=services.marketplace,
-            policy=services.policy,
-        )
+        self.pipeline = pipeline_for(services)
         self._stopping = asyncio.Event()
+        self._drained = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
@@ -47,6 +43,7 @@ class Worker:
             claimed = await self._claim()
             if not claimed:
                 await self._idle()
+        await self._drained.wait()
 
     async def _claim(self) -> int:
         free = self.concurrency - len(self._inflight)
@@ -55,7 +52,9 @@ class Worker:
         settings = self.services.settings
         try:
             events = await self.services.store.claim(
-                self.owner, limit=free, lease_seconds=settings.lease_seconds,
+                self.owner,
+                limit=free,
+                lease_seconds=settings.lease_seconds,
                 now=self.services.clock(),
             )
         except StoreUnavailable as exc:
@@ -66,7 +65,7 @@ class Worker:
         return len(events)
 
     async def _idle(self) -> None:
-        waiters: list[asyncio.Future[object]] = [
+        waiters: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(self._stopping.wait()),
             asyncio.ensure_future(
                 self.services.store.wait_for_work(self.services.settings.poll_interval_seconds)
@@ -87,6 +86,7 @@ class Worker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        self._drained.set()
         log.info("worker stopped", extra={"owner": self.owner})
 
     async def _heartbeat(self, event_id: int) -> None:
@@ -108,29 +108,33 @@ class Worker:
             metrics.processed.labels(result.outcome).inc()
             if result.decision_id is not None:
                 metrics.decisions.labels(result.queue or "none", result.eligibility or "none").inc()
-            metrics.latency.observe(
-                (self.services.clock() - event.received_at).total_seconds()
+            metrics.latency.observe((self.services.clock() - event.received_at).total_seconds())
+            log.info(
+                "event %s",
+                result.outcome,
+                extra=ctx | {"decision_id": result.decision_id, "queue": result.queue},
             )
-            log.info("event %s", result.outcome, extra=ctx | {"decision_id": result.decision_id,
-                                                               "queue": result.queue})
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.shield(store.release(event.id, self.owner))
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
+        except Exception as exc:  # every failure is recorded, none is lost
             await self._failed(event, exc, ctx)
         finally:
             beat.cancel()
             self._inflight.pop(event.id, None)
 
-    async def _failed(self, event: StoredEvent, exc: Exception, ctx: dict[str, object]) -> None:
+    async def _failed(self, event: StoredEvent, exc: Exception, ctx: dict[str, Any]) -> None:
         if isinstance(exc, UnknownName):
             with contextlib.suppress(Exception):
                 await self.services.catalog.refresh()
         retry_after = exc.retry_after if isinstance(exc, ZendeskAPIError) else None
         verdict = decide_retry(
-            exc, attempts=event.attempts, max_attempts=self.services.settings.max_attempts,
-            now=self.services.clock(), retry_after=retry_after,
+            exc,
+            attempts=event.attempts,
+            max_attempts=self.services.settings.max_attempts,
+            now=self.services.clock(),
+            retry_after=retry_after,
         )
         store, metrics = self.services.store, self.services.metrics
         try:
@@ -141,11 +145,17 @@ class Worker:
                 log.error("event dead-lettered: %s", verdict.reason, extra=ctx)
             else:
                 assert verdict.retry_at is not None
-                await store.fail(event.id, self.owner, error=verdict.reason,
-                                 retry_at=verdict.retry_at)
+                await store.fail(
+                    event.id, self.owner, error=verdict.reason, retry_at=verdict.retry_at
+                )
                 metrics.processed.labels("retry").inc()
-                log.warning("event failed, retry at %s: %s", verdict.retry_at.isoformat(),
-                            describe(exc), extra=ctx)
+                log.warning(
+                    "event failed, retry at %s: %s",
+                    verdict.retry_at.isoformat(),
+                    describe(exc),
+                    extra=ctx,
+                )
         except StoreUnavailable as store_exc:
-            log.error("could not record failure (lease will expire and retry): %s", store_exc,
-                      extra=ctx)
+            log.error(
+                "could not record failure (lease will expire and retry): %s", store_exc, extra=ctx
+            )

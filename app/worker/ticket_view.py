@@ -17,9 +17,7 @@ def _raw_values(ticket: dict[str, Any]) -> dict[int, Any]:
     return {int(f["id"]): f.get("value") for f in fields if isinstance(f, dict) and "id" in f}
 
 
-def field_value(
-    ticket: dict[str, Any], key: str, policy: Policy, catalog: ZendeskCatalog
-) -> Any:
+def field_value(ticket: dict[str, Any], key: str, policy: Policy, catalog: ZendeskCatalog) -> Any:
     """The option name(s) or text of the policy field `key`, None if unset or unknown."""
     title = policy.ticket_fields.get(key)
     if title is None:

@@ -62,8 +62,9 @@ def service(service_factory: Callable[..., ThreadedServer]) -> ThreadedServer:
 
 @pytest.fixture
 def api(service: ThreadedServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.url, timeout=10,
-                      headers={"authorization": f"Bearer {ADMIN}"}) as client:
+    with httpx.Client(
+        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
+    ) as client:
         yield client
 
 
@@ -92,4 +93,6 @@ def event_status(api: httpx.Client, event_id: int) -> str | None:
 def ticket_writes(zd: httpx.Client, ticket_id: int) -> int:
     requests = zd.get("/_sandbox/requests").json()
     path = f"/api/v2/tickets/{ticket_id}"
-    return sum(1 for r in requests if r["method"] == "PUT" and r["path"].removesuffix(".json") == path)
+    return sum(
+        1 for r in requests if r["method"] == "PUT" and r["path"].removesuffix(".json") == path
+    )

@@ -18,8 +18,11 @@ def signed(raw: bytes, content_type: str = "application/json") -> dict[str, str]
     from app.webhooks.signature import sign
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"content-type": content_type, SIGNATURE_HEADER: sign(SECRET, stamp, raw),
-            TIMESTAMP_HEADER: stamp}
+    return {
+        "content-type": content_type,
+        SIGNATURE_HEADER: sign(SECRET, stamp, raw),
+        TIMESTAMP_HEADER: stamp,
+    }
 
 
 @pytest.mark.parametrize(
@@ -28,8 +31,12 @@ def signed(raw: bytes, content_type: str = "application/json") -> dict[str, str]
         (b"{broken", "application/json", 400, "invalid_payload"),
         (json.dumps({"subject": "x"}).encode(), "application/json", 422, "invalid_payload"),
         (json.dumps({"ticket_id": "1"}).encode(), "text/plain", 415, "unsupported_media_type"),
-        (b'{"ticket_id": "1", "pad": "' + b"x" * 300_000 + b'"}', "application/json", 413,
-         "too_large"),
+        (
+            b'{"ticket_id": "1", "pad": "' + b"x" * 300_000 + b'"}',
+            "application/json",
+            413,
+            "too_large",
+        ),
     ],
     ids=["invalid-json", "no-ticket-id", "wrong-content-type", "oversize"],
 )

@@ -12,7 +12,15 @@ from pathlib import Path
 import httpx
 
 from app.serving import ThreadedServer, free_port
-from tests.e2e.conftest import ADMIN, SECRET, create_case, event_status, send, ticket_writes, wait_for
+from tests.e2e.conftest import (
+    ADMIN,
+    SECRET,
+    create_case,
+    event_status,
+    send,
+    ticket_writes,
+    wait_for,
+)
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 
@@ -30,7 +38,9 @@ def start_service_process(sandbox: ThreadedServer, db: Path, port: int) -> subpr
     }
     return subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -38,15 +48,28 @@ def test_worker_killed_mid_event_is_recovered(sandbox, zd: httpx.Client, service
     ticket = create_case(zd, hourly_case())
     tid = ticket["id"]
     # The worker's first read of the ticket hangs, so the kill lands mid-event.
-    zd.post("/_sandbox/faults", json={"rules": [
-        {"method": "GET", "path_prefix": f"/api/v2/tickets/{tid}", "delay_ms": 4000, "times": 1}
-    ]}).raise_for_status()
+    zd.post(
+        "/_sandbox/faults",
+        json={
+            "rules": [
+                {
+                    "method": "GET",
+                    "path_prefix": f"/api/v2/tickets/{tid}",
+                    "delay_ms": 4000,
+                    "times": 1,
+                }
+            ]
+        },
+    ).raise_for_status()
     zd.delete("/_sandbox/requests")
     port = free_port()
     proc = start_service_process(sandbox, tmp_path / "triage.db", port)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
-                          headers={"authorization": f"Bearer {ADMIN}"}) as first:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=5,
+            headers={"authorization": f"Bearer {ADMIN}"},
+        ) as first:
             wait_for(lambda: _healthy(first), timeout=30, what="service process up")
             answer = send(first, {"ticket_id": str(tid), "updated_at": ticket["updated_at"]})
             assert answer.status_code == 200
@@ -57,8 +80,9 @@ def test_worker_killed_mid_event_is_recovered(sandbox, zd: httpx.Client, service
         proc.wait(timeout=10)
     assert ticket_writes(zd, tid) == 0
     survivor = service_factory(lease_seconds=2.0, poll_interval_seconds=0.1)
-    with httpx.Client(base_url=survivor.url, timeout=10,
-                      headers={"authorization": f"Bearer {ADMIN}"}) as api:
+    with httpx.Client(
+        base_url=survivor.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
+    ) as api:
         wait_for(lambda: event_status(api, event_id) == "done", timeout=30, what="recovered")
     assert ticket_writes(zd, tid) == 1
 

@@ -14,15 +14,39 @@ def hourly_case(today=None) -> DemoCase:
     today = today or datetime.now(UTC).date()
     paid = (today - timedelta(days=10)).isoformat()
     return DemoCase(
-        "hourly dispute", "Hours billed with no work", "web",
-        {"Contract ID": "C-42", "Requester Role": "client", "Inquiry Type": "dispute",
-         "Dispute Reasons": ["Manual Time"]},
-        {"id": "C-42", "type": "hourly", "status": "closed", "client_username": "acme",
-         "freelancer_username": "jo", "funds_in_escrow": "0.00",
-         "payments": [{"date": paid, "kind": "hourly", "amount": "100.00"}]},
-        [{"username": "acme", "role": "client", "segment": "VSB", "profile_url": "https://obo/acme"},
-         {"username": "jo", "role": "freelancer", "badge": "none", "ndf": False,
-          "profile_url": "https://obo/jo"}],
+        "hourly dispute",
+        "Hours billed with no work",
+        "web",
+        {
+            "Contract ID": "C-42",
+            "Requester Role": "client",
+            "Inquiry Type": "dispute",
+            "Dispute Reasons": ["Manual Time"],
+        },
+        {
+            "id": "C-42",
+            "type": "hourly",
+            "status": "closed",
+            "client_username": "acme",
+            "freelancer_username": "jo",
+            "funds_in_escrow": "0.00",
+            "payments": [{"date": paid, "kind": "hourly", "amount": "100.00"}],
+        },
+        [
+            {
+                "username": "acme",
+                "role": "client",
+                "segment": "VSB",
+                "profile_url": "https://obo/acme",
+            },
+            {
+                "username": "jo",
+                "role": "freelancer",
+                "badge": "none",
+                "ndf": False,
+                "profile_url": "https://obo/jo",
+            },
+        ],
     )
 
 
@@ -62,5 +86,8 @@ def test_echo_of_own_update_writes_nothing(zd: httpx.Client, api: httpx.Client):
     assert echo.json()["status"] == "accepted"
     wait_for(lambda: event_status(api, echo.json()["event_id"]) == "done", what="echo done")
     assert ticket_writes(zd, ticket["id"]) == 1
-    outcomes = [d["outcome"] for d in api.get(f"/admin/tickets/{ticket['id']}/decisions").json()["decisions"]]
+    outcomes = [
+        d["outcome"]
+        for d in api.get(f"/admin/tickets/{ticket['id']}/decisions").json()["decisions"]
+    ]
     assert outcomes == ["noop", "applied"]

@@ -75,11 +75,32 @@ def test_parse_unknown_event_type_stored_not_processed():
         (body({"type": "zen:event-type:ticket.created", "id": "e"}), 422, "ticket id"),
         (body({"type": "zen:event-type:ticket.created", "detail": {"id": "1"}}), 422, "'id'"),
         (b"[" * 100000 + b"]" * 100000, 400, "nested"),
-        (body({"ticket_id": 1, "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}), 422, "nested"),
+        (
+            body(
+                {
+                    "ticket_id": 1,
+                    "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+                }
+            ),
+            422,
+            "nested",
+        ),
     ],
-    ids=["empty", "broken", "not-utf8", "array", "string", "no-ticket-id", "non-numeric-id",
-         "negative-id", "bool-id", "event-without-ticket", "event-without-id", "deep-array",
-         "deep-object"],
+    ids=[
+        "empty",
+        "broken",
+        "not-utf8",
+        "array",
+        "string",
+        "no-ticket-id",
+        "non-numeric-id",
+        "negative-id",
+        "bool-id",
+        "event-without-ticket",
+        "event-without-id",
+        "deep-array",
+        "deep-object",
+    ],
 )
 def test_parse_refusals(raw, status, fragment):
     with pytest.raises(PayloadError) as err:
@@ -100,12 +121,18 @@ def test_parse_never_crashes_on_bytes(raw):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=30,
 )
 
 
-@given(st.dictionaries(st.sampled_from(["ticket_id", "type", "id", "detail", "subject", "updated_at"]), json_values))
+@given(
+    st.dictionaries(
+        st.sampled_from(["ticket_id", "type", "id", "detail", "subject", "updated_at"]), json_values
+    )
+)
 def test_parse_never_crashes_on_json_objects(obj):
     try:
         parse(body(obj), {})

@@ -20,7 +20,9 @@ BODY = b'{"ticket_id": "5100001", "updated_at": "2024-06-12T09:59:59Z"}'
 
 
 def independent_signature(secret: str, stamp: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), stamp.encode() + body, "sha256").digest()).decode()
+    return base64.b64encode(
+        hmac.new(secret.encode(), stamp.encode() + body, "sha256").digest()
+    ).decode()
 
 
 def headers(signature: str | None, stamp: str | None = STAMP) -> dict[str, str]:
@@ -39,7 +41,9 @@ def check(hdrs, body=BODY, secrets=("current",), now=NOW):
 def test_sign_matches_openssl_vector():
     expected = subprocess.run(
         ["openssl", "dgst", "-sha256", "-hmac", ZENDESK_TEST_SECRET, "-binary"],
-        input=STAMP.encode() + BODY, capture_output=True, check=True,
+        input=STAMP.encode() + BODY,
+        capture_output=True,
+        check=True,
     ).stdout
     assert sign(ZENDESK_TEST_SECRET, STAMP, BODY) == base64.b64encode(expected).decode()
 
@@ -84,9 +88,14 @@ def test_verify_empty_body_signed_as_empty_accepted():
 
 @pytest.mark.parametrize(
     ("offset", "outcome"),
-    [(timedelta(seconds=-300), "ok"), (timedelta(seconds=-301), "stale_timestamp"),
-     (timedelta(seconds=300), "ok"), (timedelta(seconds=301), "stale_timestamp"),
-     (timedelta(hours=-6), "stale_timestamp"), (timedelta(days=2), "stale_timestamp")],
+    [
+        (timedelta(seconds=-300), "ok"),
+        (timedelta(seconds=-301), "stale_timestamp"),
+        (timedelta(seconds=300), "ok"),
+        (timedelta(seconds=301), "stale_timestamp"),
+        (timedelta(hours=-6), "stale_timestamp"),
+        (timedelta(days=2), "stale_timestamp"),
+    ],
     ids=["5-min-old", "5-min-1s-old", "5-min-ahead", "5-min-1s-ahead", "hours-old", "future"],
 )
 def test_verify_timestamp_window(offset, outcome):
@@ -102,8 +111,12 @@ def test_verify_timestamp_window(offset, outcome):
 
 @pytest.mark.parametrize(
     ("hdrs", "code"),
-    [(headers(None), "missing_signature"), (headers("x", None), "missing_timestamp"),
-     (headers("x", "yesterday"), "bad_timestamp"), ({}, "missing_signature")],
+    [
+        (headers(None), "missing_signature"),
+        (headers("x", None), "missing_timestamp"),
+        (headers("x", "yesterday"), "bad_timestamp"),
+        ({}, "missing_signature"),
+    ],
     ids=["no-signature", "no-timestamp", "garbage-timestamp", "no-headers"],
 )
 def test_verify_missing_or_bad_headers(hdrs, code):

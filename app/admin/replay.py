@@ -1,0 +1,55 @@
+"""Replay one ticket: dry run (decision + the exact writes, none made) or enqueue."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from app.admin.auth import AdminDep
+from app.deps import ServicesDep
+from app.store import NewEvent, Priority
+from app.worker.pipeline import pipeline_for
+
+router = APIRouter(prefix="/admin/tickets", tags=["admin"])
+
+
+@router.post("/{ticket_id}/replay", summary="Decide a ticket again, fresh from Zendesk")
+async def replay_ticket(
+    ticket_id: int,
+    services: ServicesDep,
+    who: AdminDep,
+    dry_run: bool = Query(
+        default=True, description="Return the decision and writes; write nothing"
+    ),
+) -> dict[str, Any]:
+    if dry_run:
+        evaluation = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
+        return {
+            "ticket_id": ticket_id,
+            "dry_run": True,
+            "skipped": evaluation.skipped,
+            "facts": evaluation.facts.model_dump(mode="json", exclude_none=True)
+            if evaluation.facts
+            else None,
+            "decision": evaluation.decision,
+            "writes": [w.as_json() for w in evaluation.writes],
+        }
+    result = await services.store.accept(
+        NewEvent(
+            dedupe_key=f"replay:{ticket_id}:{uuid.uuid4().hex}",
+            source="replay",
+            event_type="admin.replay",
+            ticket_id=ticket_id,
+            payload={"ticket_id": ticket_id, "requested_by": who},
+            received_at=services.clock(),
+            priority=Priority.REPLAY,
+        )
+    )
+    return {
+        "ticket_id": ticket_id,
+        "dry_run": False,
+        "event_id": result.event_id,
+        "status": "queued",
+    }

@@ -1,0 +1,19 @@
+"""`python -m app worker`: the worker loop without the HTTP server, stopped by SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from app.main import services_lifespan
+from app.settings import Settings
+from app.worker.runner import Worker
+
+
+async def run_worker(settings: Settings) -> None:
+    async with services_lifespan(settings) as services:
+        worker = Worker(services)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.stop()))
+        await worker.run()
