@@ -153,7 +153,9 @@ class EventStore(Protocol):
 
     async def record_decision(self, record: DecisionRecord) -> int: ...
 
-    async def decisions_for_ticket(self, ticket_id: int, *, limit: int = 50) -> list[DecisionRecord]:
+    async def decisions_for_ticket(
+        self, ticket_id: int, *, limit: int = 50
+    ) -> list[DecisionRecord]:
         """Newest first."""
 
     async def recent_decisions(self, *, limit: int = 100) -> list[DecisionRecord]: ...
@@ -162,3 +164,8 @@ class EventStore(Protocol):
         """Small state that must survive restarts (e.g. an export cursor)."""
 
     async def set_kv(self, key: str, value: str) -> None: ...
+
+    async def wait_for_work(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Return when new work may be claimable (an event was accepted, released
+        or retried, here or, on PostgreSQL, by any process via NOTIFY), or after
+        `timeout` seconds. May return early; callers claim and wait again."""

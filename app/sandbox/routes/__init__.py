@@ -1,0 +1,1 @@
+"""HTTP routers of the sandbox: thin handlers over the `SandboxState` stores."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the event store (same revisions for SQLite and PostgreSQL)."""

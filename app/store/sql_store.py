@@ -1,0 +1,568 @@
+"""The event store on SQLAlchemy Core (asyncio): everything both databases share.
+
+Dialect adapters (`sqlite.py`, `postgres.py`) supply the engine, the write
+transaction, the choice of claimable events under concurrency, the wake-up
+signal for idle workers, and which errors mean "the database cannot take it
+now" (raised as `StoreUnavailable`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.store.base import (
+    AcceptResult,
+    DecisionRecord,
+    EventStatus,
+    NewEvent,
+    Priority,
+    StoredEvent,
+    StoreUnavailable,
+)
+from app.store.tables import decisions, events, kv
+
+PENDING = EventStatus.PENDING.value
+LEASED = EventStatus.LEASED.value
+DEAD = EventStatus.DEAD.value
+MAX_ERROR_CHARS = 8000
+MAX_PAGE = 1000
+
+#: the dialect's INSERT, with ON CONFLICT (same API on both)
+InsertFactory = Callable[[Table], sqlite.Insert | postgresql.Insert]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def claimable(table: Any, now: datetime) -> ColumnElement[bool]:
+    """PENDING and due, or LEASED by a worker whose lease ran out."""
+    return or_(pending_due(table, now), lease_expired(table, now))
+
+
+def pending_due(table: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(table.c.status == PENDING, table.c.available_at <= now)
+
+
+def lease_expired(table: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(table.c.status == LEASED, table.c.lease_until < now)
+
+
+def _claim_order(table: Any) -> list[Any]:
+    return [table.c.priority, table.c.available_at, table.c.id]
+
+
+def ticket_free_for(e: Any, now: datetime) -> ColumnElement[bool]:
+    """True when `e` may be leased as far as its ticket is concerned.
+
+    Not when another event of the same ticket holds an unexpired lease, nor
+    when another claimable event of that ticket comes earlier in claim order
+    (priority, available_at, id). Events without a ticket are independent.
+    """
+    other = events.alias("other")
+    blocked = exists().where(
+        other.c.ticket_id == e.c.ticket_id,
+        other.c.status.in_((PENDING, LEASED)),  # ix_events_ticket (ticket_id, status, id)
+        other.c.id != e.c.id,
+        or_(
+            and_(other.c.status == LEASED, other.c.lease_until >= now),
+            and_(
+                claimable(other, now),
+                tuple_(*_claim_order(other)) < tuple_(*_claim_order(e)),
+            ),
+        ),
+    )
+    return or_(e.c.ticket_id.is_(None), ~blocked)
+
+
+def claim_candidates(now: datetime, limit: int) -> Select[Any]:
+    """(id, ticket_id) of events a claim may take now, in claim order, at most one
+    per ticket; no row locks.
+
+    Two branches, each walking an index in claim order and stopping at `limit`
+    (pending events via ix_events_claim; expired leases via ix_events_lease),
+    merged and cut to `limit`.
+    """
+    branches = []
+    for condition in (pending_due, lease_expired):
+        e = events.alias("e")
+        branches.append(
+            select(e.c.id, e.c.ticket_id, e.c.priority, e.c.available_at)
+            .where(condition(e, now), ticket_free_for(e, now))
+            .order_by(*_claim_order(e))
+            .limit(limit)
+            .subquery()
+        )
+    merged = union_all(*(select(branch) for branch in branches)).subquery("candidates")
+    return (
+        select(merged.c.id, merged.c.ticket_id)
+        .order_by(*_claim_order(merged))
+        .limit(limit)
+    )
+
+
+def lockable_candidates(now: datetime, limit: int) -> tuple[Select[Any], Any]:
+    """The same choice as `claim_candidates` as one plain SELECT over `events`
+    (so it can take FOR UPDATE); the caller narrows it down by ticket or id.
+    Returns the query and its `events` alias."""
+    e = events.alias("e")
+    query = (
+        select(e.c.id, e.c.ticket_id)
+        .where(claimable(e, now), ticket_free_for(e, now))
+        .order_by(*_claim_order(e))
+        .limit(limit)
+    )
+    return query, e
+
+
+def to_event(row: RowMapping) -> StoredEvent:
+    return StoredEvent(
+        id=int(row["id"]),
+        dedupe_key=row["dedupe_key"],
+        source=row["source"],
+        event_type=row["event_type"],
+        ticket_id=None if row["ticket_id"] is None else int(row["ticket_id"]),
+        payload=dict(row["payload"] or {}),
+        status=EventStatus(row["status"]),
+        priority=Priority(int(row["priority"])),
+        attempts=int(row["attempts"]),
+        received_at=row["received_at"],
+        available_at=row["available_at"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        last_error=row["last_error"],
+    )
+
+
+def to_decision(row: RowMapping) -> DecisionRecord:
+    return DecisionRecord(
+        id=int(row["id"]),
+        ticket_id=int(row["ticket_id"]),
+        event_id=None if row["event_id"] is None else int(row["event_id"]),
+        policy_version=row["policy_version"],
+        facts=dict(row["facts"] or {}),
+        decision=dict(row["decision"] or {}),
+        writes=list(row["writes"] or []),
+        outcome=row["outcome"],
+        decided_at=row["decided_at"],
+    )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+class SqlEventStore(ABC):
+    """`EventStore` on SQLAlchemy Core; subclasses adapt it to one database."""
+
+    insert: InsertFactory
+
+    def __init__(self) -> None:
+        self._engine: AsyncEngine | None = None
+        self._work = asyncio.Event()  # set when new work may be claimable
+
+    # ------------------------------------------------------------------ adapter hooks
+
+    @abstractmethod
+    def _create_engine(self) -> AsyncEngine: ...
+
+    @abstractmethod
+    async def _migrate(self) -> None:
+        """Run the migrations to head (serialized against other processes)."""
+
+    @abstractmethod
+    def _begin_write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """Async context manager: a connection in a write transaction."""
+
+    @abstractmethod
+    async def _pick_claimable(
+        self, conn: AsyncConnection, *, limit: int, now: datetime
+    ) -> list[int]:
+        """Ids to lease, chosen safely against concurrent claimers."""
+
+    @abstractmethod
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable | None:
+        """The StoreUnavailable for `exc` when it means the database cannot serve."""
+
+    async def _announce_work(self, conn: AsyncConnection) -> None:
+        """Inside the write transaction that created claimable work."""
+        return None
+
+    async def _close_extra(self) -> None:
+        """Close adapter resources (listeners) before the engine is disposed."""
+        return None
+
+    @abstractmethod
+    async def wait_for_work(self, timeout: float) -> None:  # noqa: ASYNC109 - the interface
+        """Return when new work may be claimable, or after `timeout` seconds."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("the store is not open")
+        return self._engine
+
+    async def open(self) -> None:
+        if self._engine is not None:
+            return
+        try:
+            self._engine = self._create_engine()
+            await self._migrate()
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, Exception) and (translated := self._translate(exc)) is not None:
+                raise translated from exc
+            raise
+
+    async def close(self) -> None:
+        try:
+            await self._close_extra()
+        finally:
+            engine, self._engine = self._engine, None
+            if engine is not None:
+                await engine.dispose()
+
+    async def __aenter__(self) -> SqlEventStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    def _translate(self, exc: Exception) -> StoreUnavailable | None:
+        if isinstance(exc, StoreUnavailable):
+            return None
+        return self._unavailable(exc)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._begin_write() as conn:
+                yield conn
+        except Exception as exc:
+            if (translated := self._translate(exc)) is not None:
+                raise translated from exc
+            raise
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except Exception as exc:
+            if (translated := self._translate(exc)) is not None:
+                raise translated from exc
+            raise
+
+    async def _wait_for_local_work(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait for `self._work` (set by this process) up to `timeout` seconds."""
+        try:
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await self._work.wait()
+        except TimeoutError:
+            return
+        self._work.clear()
+
+    # ------------------------------------------------------------------ EventStore
+
+    async def ping(self) -> None:
+        async with self._read() as conn:
+            await conn.execute(select(literal(1)))
+
+    async def accept(self, event: NewEvent) -> AcceptResult:
+        status = EventStatus.PENDING if event.processable else EventStatus.IGNORED
+        values = {
+            "dedupe_key": event.dedupe_key,
+            "source": event.source,
+            "event_type": event.event_type,
+            "ticket_id": event.ticket_id,
+            "payload": event.payload,
+            "status": status.value,
+            "priority": int(event.priority),
+            "attempts": 0,
+            "received_at": event.received_at,
+            "available_at": event.received_at,
+            "updated_at": utcnow(),
+        }
+        statement = (
+            self.insert(events)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[events.c.dedupe_key])
+            .returning(events.c.id)
+        )
+        async with self._write() as conn:
+            new_id = (await conn.execute(statement)).scalar_one_or_none()
+            if new_id is None:
+                existing = await conn.execute(
+                    select(events.c.id).where(events.c.dedupe_key == event.dedupe_key)
+                )
+                return AcceptResult(event_id=int(existing.scalar_one()), duplicate=True)
+            if event.processable:
+                await self._announce_work(conn)
+        if event.processable:
+            self._work.set()
+        return AcceptResult(event_id=int(new_id), duplicate=False)
+
+    async def claim(
+        self, owner: str, *, limit: int, lease_seconds: float, now: datetime
+    ) -> list[StoredEvent]:
+        if limit <= 0:
+            return []
+        lease_until = now + timedelta(seconds=lease_seconds)
+        expired = events.c.status == LEASED
+        async with self._write() as conn:
+            ids = await self._pick_claimable(conn, limit=limit, now=now)
+            if not ids:
+                return []
+            result = await conn.execute(
+                update(events)
+                .where(events.c.id.in_(ids))
+                .values(
+                    status=LEASED,
+                    lease_owner=owner,
+                    lease_until=lease_until,
+                    # a lease that ran out means the worker died with it: count it
+                    attempts=events.c.attempts + case((expired, 1), else_=0),
+                    last_error=case(
+                        (expired, literal("lease expired (owner ") + events.c.lease_owner + ")"),
+                        else_=events.c.last_error,
+                    ),
+                    updated_at=utcnow(),
+                )
+                .returning(*events.c)
+            )
+            claimed = [to_event(row) for row in result.mappings()]
+        claimed.sort(key=lambda ev: (ev.priority, ev.available_at, ev.id))
+        return claimed
+
+    async def _update_leased(self, event_id: int, owner: str, **values: Any) -> bool:
+        statement = (
+            update(events)
+            .where(
+                events.c.id == event_id,
+                events.c.status == LEASED,
+                events.c.lease_owner == owner,
+            )
+            .values(updated_at=utcnow(), **values)
+        )
+        async with self._write() as conn:
+            return (await conn.execute(statement)).rowcount == 1
+
+    async def extend_lease(
+        self, event_id: int, owner: str, *, lease_seconds: float, now: datetime
+    ) -> bool:
+        return await self._update_leased(
+            event_id, owner, lease_until=now + timedelta(seconds=lease_seconds)
+        )
+
+    async def complete(self, event_id: int, owner: str) -> bool:
+        return await self._update_leased(
+            event_id, owner, status=EventStatus.DONE.value, lease_until=None
+        )
+
+    async def fail(self, event_id: int, owner: str, *, error: str, retry_at: datetime) -> bool:
+        return await self._update_leased(
+            event_id,
+            owner,
+            status=PENDING,
+            attempts=events.c.attempts + 1,
+            available_at=retry_at,
+            last_error=_clip(error),
+            lease_owner=None,
+            lease_until=None,
+        )
+
+    async def dead_letter(self, event_id: int, owner: str, *, reason: str) -> bool:
+        return await self._update_leased(
+            event_id,
+            owner,
+            status=DEAD,
+            attempts=events.c.attempts + 1,
+            last_error=_clip(reason),
+            lease_until=None,
+        )
+
+    async def release(self, event_id: int, owner: str) -> bool:
+        statement = (
+            update(events)
+            .where(
+                events.c.id == event_id,
+                events.c.status == LEASED,
+                events.c.lease_owner == owner,
+            )
+            .values(status=PENDING, lease_owner=None, lease_until=None, updated_at=utcnow())
+        )
+        async with self._write() as conn:
+            released = (await conn.execute(statement)).rowcount == 1
+            if released:
+                await self._announce_work(conn)
+        if released:
+            self._work.set()
+        return released
+
+    async def get_event(self, event_id: int) -> StoredEvent | None:
+        async with self._read() as conn:
+            row = (
+                (await conn.execute(select(events).where(events.c.id == event_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else to_event(row)
+
+    async def list_events(
+        self,
+        *,
+        status: EventStatus | None = None,
+        ticket_id: int | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[StoredEvent]:
+        if limit <= 0:
+            return []
+        query = select(events).order_by(events.c.id.desc()).limit(min(limit, MAX_PAGE))
+        if status is not None:
+            query = query.where(events.c.status == EventStatus(status).value)
+        if ticket_id is not None:
+            query = query.where(events.c.ticket_id == ticket_id)
+        if before_id is not None:
+            query = query.where(events.c.id < before_id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [to_event(row) for row in rows]
+
+    async def retry_dead(self, event_id: int, *, now: datetime) -> bool:
+        statement = (
+            update(events)
+            .where(events.c.id == event_id, events.c.status == DEAD)
+            .values(
+                status=PENDING,
+                attempts=0,
+                available_at=now,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=utcnow(),
+            )
+        )
+        async with self._write() as conn:
+            retried = (await conn.execute(statement)).rowcount == 1
+            if retried:
+                await self._announce_work(conn)
+        if retried:
+            self._work.set()
+        return retried
+
+    async def discard_dead(self, event_id: int, *, reason: str) -> bool:
+        # keep the dead-letter reason after the operator's
+        last_error = literal(_clip(f"discarded: {reason}")) + func.coalesce(
+            literal(" | dead letter: ") + events.c.last_error, ""
+        )
+        statement = (
+            update(events)
+            .where(events.c.id == event_id, events.c.status == DEAD)
+            .values(
+                status=EventStatus.DISCARDED.value, last_error=last_error, updated_at=utcnow()
+            )
+        )
+        async with self._write() as conn:
+            return (await conn.execute(statement)).rowcount == 1
+
+    async def counts(self) -> dict[str, int]:
+        query = select(events.c.status, func.count()).group_by(events.c.status)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        counted = {status.value: 0 for status in EventStatus}
+        counted.update({str(status): int(n) for status, n in rows})
+        return counted
+
+    async def oldest_pending_age(self, now: datetime) -> float | None:
+        query = select(func.min(events.c.available_at)).where(
+            events.c.status == PENDING, events.c.available_at <= now
+        )
+        async with self._read() as conn:
+            oldest: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        if oldest is None:
+            return None
+        return max(0.0, (now - oldest).total_seconds())
+
+    async def record_decision(self, record: DecisionRecord) -> int:
+        statement = (
+            self.insert(decisions)
+            .values(
+                ticket_id=record.ticket_id,
+                event_id=record.event_id,
+                policy_version=record.policy_version,
+                facts=record.facts,
+                decision=record.decision,
+                writes=list(record.writes),
+                outcome=record.outcome,
+                decided_at=record.decided_at or utcnow(),
+            )
+            .returning(decisions.c.id)
+        )
+        async with self._write() as conn:
+            return int((await conn.execute(statement)).scalar_one())
+
+    async def _decisions(self, query: Select[Any], limit: int) -> list[DecisionRecord]:
+        if limit <= 0:
+            return []
+        query = query.order_by(decisions.c.decided_at.desc(), decisions.c.id.desc()).limit(
+            min(limit, MAX_PAGE)
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [to_decision(row) for row in rows]
+
+    async def decisions_for_ticket(
+        self, ticket_id: int, *, limit: int = 50
+    ) -> list[DecisionRecord]:
+        return await self._decisions(
+            select(decisions).where(decisions.c.ticket_id == ticket_id), limit
+        )
+
+    async def recent_decisions(self, *, limit: int = 100) -> list[DecisionRecord]:
+        return await self._decisions(select(decisions), limit)
+
+    async def get_kv(self, key: str) -> str | None:
+        async with self._read() as conn:
+            value: str | None = (
+                await conn.execute(select(kv.c.value).where(kv.c.key == key))
+            ).scalar_one_or_none()
+        return value
+
+    async def set_kv(self, key: str, value: str) -> None:
+        insert = self.insert(kv).values(key=key, value=value, updated_at=utcnow())
+        statement = insert.on_conflict_do_update(
+            index_elements=[kv.c.key],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+        )
+        async with self._write() as conn:
+            await conn.execute(statement)
+

@@ -1,0 +1,103 @@
+"""Authentication (API token, OAuth), OAuth tokens, webhooks and triggers admin."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def test_requests_without_credentials_are_401(sandbox):
+    with httpx.Client(base_url=sandbox.url) as anonymous:
+        response = anonymous.get("/api/v2/groups.json")
+    assert response.status_code == 401
+    assert response.json() == {"error": "Couldn't authenticate you"}
+
+
+@pytest.mark.parametrize("headers", [
+    {"Authorization": "Basic !!!"},
+    {"Authorization": "Bearer"},
+    {"Authorization": "Token abc"},
+])
+def test_malformed_credentials_are_401(sandbox, headers):
+    with httpx.Client(base_url=sandbox.url, headers=headers) as client:
+        assert client.get("/api/v2/groups").status_code == 401
+
+
+def test_api_token_and_bearer_credentials_are_accepted(sandbox):
+    with httpx.Client(base_url=sandbox.url, auth=("a@b.test/token", "t")) as basic:
+        assert basic.get("/api/v2/groups").status_code == 200
+    with httpx.Client(base_url=sandbox.url, headers={"Authorization": "Bearer xyz"}) as bearer:
+        assert bearer.get("/api/v2/groups").status_code == 200
+
+
+def test_auth_can_be_turned_off(sandbox):
+    sandbox.state.require_auth = False
+    with httpx.Client(base_url=sandbox.url) as anonymous:
+        assert anonymous.get("/api/v2/groups").status_code == 200
+
+
+def test_oauth_client_credentials_grant(sandbox):
+    with httpx.Client(base_url=sandbox.url) as client:
+        form = client.post("/oauth/tokens", data={
+            "grant_type": "client_credentials", "client_id": "triage",
+            "client_secret": "s3cret", "scope": "read write"})
+        assert form.status_code == 200
+        token = form.json()
+        assert (token["token_type"], token["scope"], token["expires_in"]) == (
+            "bearer", "read write", 1800)
+        assert token["access_token"] in sandbox.state.issued_tokens
+        as_json = client.post("/oauth/tokens", json={
+            "grant_type": "client_credentials", "client_id": "triage", "client_secret": "s"})
+        assert as_json.status_code == 200
+        assert client.post("/oauth/tokens", json={"grant_type": "password"}).status_code == 400
+        assert client.post("/oauth/tokens", json={"grant_type": "client_credentials"}
+                           ).status_code == 401
+        authorized = client.get("/api/v2/groups",
+                                headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert authorized.status_code == 200
+
+
+def test_webhook_crud_and_signing_secret(zd):
+    created = zd.post("/api/v2/webhooks", json={"webhook": {
+        "name": "Triage", "endpoint": "https://triage.example/webhooks/zendesk",
+        "http_method": "POST", "request_format": "json", "status": "active",
+        "subscriptions": ["conditional_ticket_events"]}})
+    assert created.status_code == 201
+    webhook = created.json()["webhook"]
+    path = f"/api/v2/webhooks/{webhook['id']}"
+    assert zd.get(path).json()["webhook"]["endpoint"].endswith("/webhooks/zendesk")
+    secret = zd.get(f"{path}/signing_secret").json()["signing_secret"]
+    assert secret["algorithm"] == "SHA256" and secret["secret"]
+    rotated = zd.post(f"{path}/signing_secret").json()["signing_secret"]["secret"]
+    assert rotated != secret["secret"]
+    assert zd.put(path, json={"webhook": {"status": "inactive"}}).status_code == 204
+    assert zd.get(path).json()["webhook"]["status"] == "inactive"
+    assert [w["id"] for w in zd.get("/api/v2/webhooks").json()["webhooks"]] == [webhook["id"]]
+    assert zd.delete(path).status_code == 204
+    assert zd.get(path).status_code == 404
+    assert zd.post("/api/v2/webhooks", json={"webhook": {"name": "x"}}).status_code == 400
+
+
+def test_webhook_created_with_known_secret(zd):
+    webhook = zd.post("/api/v2/webhooks", json={"webhook": {
+        "name": "T", "endpoint": "https://t.example", "signing_secret": {
+            "algorithm": "sha256", "secret": "known"}}}).json()["webhook"]
+    secret = zd.get(f"/api/v2/webhooks/{webhook['id']}/signing_secret").json()
+    assert secret["signing_secret"]["secret"] == "known"
+
+
+def test_trigger_crud(zd):
+    body = {"trigger": {"title": "Notify triage", "conditions": {
+        "all": [{"field": "update_type", "operator": "is", "value": "Change"}]},
+        "actions": [{"field": "notification_webhook", "value": ["01ABC", "{}"]}]}}
+    created = zd.post("/api/v2/triggers.json", json=body)
+    assert created.status_code == 201
+    trigger = created.json()["trigger"]
+    assert trigger["active"] is True
+    path = f"/api/v2/triggers/{trigger['id']}"
+    renamed = zd.put(path, json={"trigger": {"title": "Renamed", "active": False}})
+    assert renamed.json()["trigger"]["title"] == "Renamed"
+    assert [t["title"] for t in zd.get("/api/v2/triggers").json()["triggers"]] == ["Renamed"]
+    assert zd.delete(path).status_code == 204
+    assert zd.get(path).status_code == 404
+    assert zd.post("/api/v2/triggers", json={"trigger": {"title": "x"}}).status_code == 422
