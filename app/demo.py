@@ -122,7 +122,12 @@ def ticket_row(http: httpx.Client, ticket_id: int, groups: dict[int, str]) -> li
     comments = http.get(f"/api/v2/tickets/{ticket_id}/comments").json()["comments"]
     notes = [c for c in comments if not c.get("public")]
     first_line = notes[-1]["body"].strip().splitlines()[0] if notes else "-"
-    tags = [t for t in ticket.get("tags") or [] if not t.startswith("triage_d_") and t != "demo"]
+    # Field-option tags (`field__option`) and the decision marker are noise in a table.
+    tags = [
+        t
+        for t in ticket.get("tags") or []
+        if "__" not in t and not t.startswith("triage_d_") and t != "demo"
+    ]
     return [
         str(ticket_id),
         groups.get(ticket.get("group_id") or 0, "-"),
