@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
     poll_interval_seconds: float = Field(default=0.5, gt=0)
+    batch_size: int = Field(default=100, ge=1, le=100)
+    batch_min_events: int = Field(default=10, ge=2)
     zendesk_timeout_seconds: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 

@@ -93,7 +93,13 @@ class Pipeline:
         bundle = await self.zendesk.get_ticket(
             ticket_id, include=("users", "organizations"), priority=priority
         )
-        ticket: dict[str, Any] = bundle["ticket"]
+        return await self.evaluate_ticket(bundle["ticket"], today, priority)
+
+    async def evaluate_ticket(
+        self, ticket: dict[str, Any], today: date, priority: Priority = Priority.LIVE
+    ) -> Evaluation:
+        """Decide on a ticket already read (alone or in a `show_many` batch)."""
+        ticket_id = int(ticket["id"])
         if str(ticket.get("status", "")).lower() == "closed":
             return Evaluation(ticket_id, None, None, skipped="ticket is closed")
         catalog = await self.catalog.get()
@@ -110,6 +116,29 @@ class Pipeline:
         if own:
             writes.append(PlannedWrite(own, ticket["updated_at"]))
         return Evaluation(ticket_id, facts, decision, writes)
+
+    async def record(
+        self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
+    ) -> Result:
+        """Store the decision with the writes made; the explain history."""
+        decision = evaluation.decision or {}
+        outcome = "applied" if done else "noop"
+        facts = (
+            evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
+        )
+        decision_id = await self.store.record_decision(
+            DecisionRecord(
+                ticket_id=evaluation.ticket_id,
+                event_id=event.id,
+                policy_version=self.policy.version,
+                facts=facts,
+                decision=decision,
+                writes=done,
+                outcome=outcome,
+            )
+        )
+        eligibility = (decision.get("eligibility") or {}).get("code")
+        return Result(outcome, decision_id, decision.get("queue"), eligibility)
 
     async def handle(self, event: StoredEvent, today: date) -> Result:
         if event.ticket_id is None:
@@ -129,7 +158,7 @@ class Pipeline:
     async def _decide_and_apply(self, event: StoredEvent, ticket_id: int, today: date) -> Result:
         priority = zendesk_priority(event.priority)
         evaluation = await self.evaluate(ticket_id, today, priority)
-        if evaluation.decision is None or evaluation.facts is None:
+        if evaluation.decision is None:
             return Result("skipped")
         # Linked tickets come first in the plan: after a crash between writes their
         # markers are already there, so the retry writes only what is missing.
@@ -142,21 +171,7 @@ class Pipeline:
                 priority=priority,
             )
             done.append(planned.as_json() | {"result": "ok"})
-        decision = evaluation.decision
-        outcome = "applied" if done else "noop"
-        decision_id = await self.store.record_decision(
-            DecisionRecord(
-                ticket_id=ticket_id,
-                event_id=event.id,
-                policy_version=self.policy.version,
-                facts=evaluation.facts.model_dump(mode="json", exclude_none=True),
-                decision=decision,
-                writes=done,
-                outcome=outcome,
-            )
-        )
-        eligibility = (decision.get("eligibility") or {}).get("code")
-        return Result(outcome, decision_id, decision.get("queue"), eligibility)
+        return await self.record(event, evaluation, done)
 
     async def _macro_changes(
         self, decision: dict[str, Any], ticket: dict[str, Any], priority: Priority

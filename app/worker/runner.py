@@ -16,7 +16,8 @@ from typing import Any
 
 from app.services import Services
 from app.store import StoredEvent, StoreUnavailable
-from app.worker.pipeline import pipeline_for
+from app.worker.batch import BatchPipeline
+from app.worker.pipeline import Result, pipeline_for
 from app.worker.retry_policy import decide_retry, describe
 from app.zendesk import UnknownName, ZendeskAPIError
 
@@ -33,6 +34,7 @@ class Worker:
         self.owner = owner or default_owner()
         self.concurrency = services.settings.worker_concurrency
         self.pipeline = pipeline_for(services)
+        self.batch = BatchPipeline(self.pipeline)
         self._stopping = asyncio.Event()
         self._drained = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -45,24 +47,38 @@ class Worker:
                 await self._idle()
         await self._drained.wait()
 
+    def _free_slots(self) -> int:
+        return self.concurrency - len(set(self._inflight.values()))
+
     async def _claim(self) -> int:
-        free = self.concurrency - len(self._inflight)
+        free = self._free_slots()
         if free <= 0:
             return 0
         settings = self.services.settings
         try:
-            events = await self.services.store.claim(
-                self.owner,
-                limit=free,
-                lease_seconds=settings.lease_seconds,
-                now=self.services.clock(),
-            )
+            events = await self._lease(free)
+            if len(events) == free and settings.batch_size > free:
+                # A full claim means a backlog: take a batch for one bulk job.
+                events += await self._lease(settings.batch_size - free)
         except StoreUnavailable as exc:
             log.error("store unavailable, worker waits: %s", exc)
             return 0
+        if len(events) >= settings.batch_min_events:
+            task = asyncio.create_task(self._process_batch(events))
+            for event in events:
+                self._inflight[event.id] = task
+            return len(events)
         for event in events:
             self._inflight[event.id] = asyncio.create_task(self._process(event))
         return len(events)
+
+    async def _lease(self, limit: int) -> list[StoredEvent]:
+        return await self.services.store.claim(
+            self.owner,
+            limit=limit,
+            lease_seconds=self.services.settings.lease_seconds,
+            now=self.services.clock(),
+        )
 
     async def _idle(self) -> None:
         waiters: list[asyncio.Future[Any]] = [
@@ -70,7 +86,7 @@ class Worker:
             asyncio.ensure_future(
                 self.services.store.wait_for_work(self.services.settings.poll_interval_seconds)
             ),
-            *self._inflight.values(),
+            *set(self._inflight.values()),
         ]
         own = waiters[:2]
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -80,7 +96,7 @@ class Worker:
     async def stop(self, grace_seconds: float = 20.0) -> None:
         """Stop claiming; let in-flight events finish, then release what is left."""
         self._stopping.set()
-        tasks = list(self._inflight.values())
+        tasks = list(set(self._inflight.values()))
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
             for task in pending:
@@ -89,34 +105,63 @@ class Worker:
         self._drained.set()
         log.info("worker stopped", extra={"owner": self.owner})
 
-    async def _heartbeat(self, event_id: int) -> None:
+    async def _heartbeat(self, *event_ids: int) -> None:
         lease = self.services.settings.lease_seconds
         while True:
             await asyncio.sleep(lease / 3)
-            with contextlib.suppress(StoreUnavailable):
-                await self.services.store.extend_lease(
-                    event_id, self.owner, lease_seconds=lease, now=self.services.clock()
-                )
+            for event_id in event_ids:
+                with contextlib.suppress(StoreUnavailable):
+                    await self.services.store.extend_lease(
+                        event_id, self.owner, lease_seconds=lease, now=self.services.clock()
+                    )
+
+    async def _process_batch(self, events: list[StoredEvent]) -> None:
+        beat = asyncio.create_task(self._heartbeat(*(e.id for e in events)))
+        log.info("processing a batch of %d events", len(events))
+        try:
+            outcomes = await self.batch.handle_many(events, self.services.clock().date())
+            for event in events:
+                outcome = outcomes.get(event.id) or RuntimeError("no outcome for event")
+                ctx = {"event_id": event.id, "ticket_id": event.ticket_id}
+                if isinstance(outcome, BaseException):
+                    await self._failed(event, outcome, ctx)
+                else:
+                    await self._succeeded(event, outcome, ctx)
+        except asyncio.CancelledError:
+            for event in events:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.services.store.release(event.id, self.owner))
+            raise
+        except Exception as exc:
+            for event in events:
+                await self._failed(event, exc, {"event_id": event.id, "ticket_id": event.ticket_id})
+        finally:
+            beat.cancel()
+            for event in events:
+                self._inflight.pop(event.id, None)
+
+    async def _succeeded(self, event: StoredEvent, result: Result, ctx: dict[str, Any]) -> None:
+        await self.services.store.complete(event.id, self.owner)
+        metrics = self.services.metrics
+        metrics.processed.labels(result.outcome).inc()
+        if result.decision_id is not None:
+            metrics.decisions.labels(result.queue or "none", result.eligibility or "none").inc()
+        metrics.latency.observe((self.services.clock() - event.received_at).total_seconds())
+        log.info(
+            "event %s",
+            result.outcome,
+            extra=ctx | {"decision_id": result.decision_id, "queue": result.queue},
+        )
 
     async def _process(self, event: StoredEvent) -> None:
         beat = asyncio.create_task(self._heartbeat(event.id))
         ctx = {"event_id": event.id, "ticket_id": event.ticket_id}
-        store, metrics = self.services.store, self.services.metrics
         try:
             result = await self.pipeline.handle(event, self.services.clock().date())
-            await store.complete(event.id, self.owner)
-            metrics.processed.labels(result.outcome).inc()
-            if result.decision_id is not None:
-                metrics.decisions.labels(result.queue or "none", result.eligibility or "none").inc()
-            metrics.latency.observe((self.services.clock() - event.received_at).total_seconds())
-            log.info(
-                "event %s",
-                result.outcome,
-                extra=ctx | {"decision_id": result.decision_id, "queue": result.queue},
-            )
+            await self._succeeded(event, result, ctx)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await asyncio.shield(store.release(event.id, self.owner))
+                await asyncio.shield(self.services.store.release(event.id, self.owner))
             raise
         except Exception as exc:  # every failure is recorded, none is lost
             await self._failed(event, exc, ctx)
@@ -124,7 +169,7 @@ class Worker:
             beat.cancel()
             self._inflight.pop(event.id, None)
 
-    async def _failed(self, event: StoredEvent, exc: Exception, ctx: dict[str, Any]) -> None:
+    async def _failed(self, event: StoredEvent, exc: BaseException, ctx: dict[str, Any]) -> None:
         if isinstance(exc, UnknownName):
             with contextlib.suppress(Exception):
                 await self.services.catalog.refresh()
