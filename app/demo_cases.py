@@ -182,3 +182,24 @@ def demo_cases(today: date) -> list[DemoCase]:
             _fields(None, "client", "dispute"),
         ),
     ]
+
+
+def hourly_case(today: date, contract_id: str = "C-42", days_since_payment: int = 10) -> DemoCase:
+    """A plain eligible hourly dispute (Mediation_Tier_1_CX420): tests and benchmarks."""
+    return DemoCase(
+        "hourly dispute",
+        "Hours billed with no work",
+        "web",
+        _fields(contract_id, "client", "dispute", ["Manual Time"]),
+        _contract(
+            contract_id,
+            "hourly",
+            "closed",
+            "acme",
+            "jo",
+            payments=[
+                {"date": _ago(today, days_since_payment), "kind": "hourly", "amount": "100.00"}
+            ],
+        ),
+        [_client("acme", "VSB"), _freelancer("jo")],
+    )

@@ -14,21 +14,34 @@ from tests.e2e.test_webhook_to_zendesk import hourly_case
 def test_backlog_drains_with_update_many(sandbox, zd: httpx.Client, tmp_path):
     tickets = [create_case(zd, hourly_case()) for _ in range(30)]
     settings = e2e_settings(sandbox.url, tmp_path / "triage.db", worker_concurrency=2)
-    with ThreadedServer(create_app(settings, run_worker=False)) as intake, httpx.Client(
-        base_url=intake.url, timeout=10
-    ) as client:
-        ids = [send(client, {"ticket_id": str(t["id"]), "updated_at": t["updated_at"]})
-               .json()["event_id"] for t in tickets]
+    with (
+        ThreadedServer(create_app(settings, run_worker=False)) as intake,
+        httpx.Client(base_url=intake.url, timeout=10) as client,
+    ):
+        ids = [
+            send(client, {"ticket_id": str(t["id"]), "updated_at": t["updated_at"]}).json()[
+                "event_id"
+            ]
+            for t in tickets
+        ]
     zd.delete("/_sandbox/requests")
-    with ThreadedServer(create_app(settings)) as worker, httpx.Client(
-        base_url=worker.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
-        wait_for(lambda: all(event_status(api, i) == "done" for i in ids), timeout=60,
-                 what="backlog drained")
+    with (
+        ThreadedServer(create_app(settings)) as worker,
+        httpx.Client(
+            base_url=worker.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
+        ) as api,
+    ):
+        wait_for(
+            lambda: all(event_status(api, i) == "done" for i in ids),
+            timeout=60,
+            what="backlog drained",
+        )
     requests = zd.get("/_sandbox/requests").json()
     bulk = [r for r in requests if r["method"] == "PUT" and "update_many" in r["path"]]
     single_puts = [r for r in requests if r["method"] == "PUT" and "update_many" not in r["path"]]
-    assert bulk, f"the backlog went through update_many: {[(r['method'], r['path']) for r in requests][:20]}"
+    assert bulk, (
+        f"the backlog went through update_many: {[(r['method'], r['path']) for r in requests][:20]}"
+    )
     assert single_puts == []
     groups = {g["id"]: g["name"] for g in zd.get("/api/v2/groups").json()["groups"]}
     for ticket in tickets:

@@ -2,52 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
 from app.demo_cases import DemoCase
+from app.demo_cases import hourly_case as demo_hourly_case
 from tests.e2e.conftest import create_case, event_status, send, ticket_writes, wait_for
 
 
 def hourly_case(today=None) -> DemoCase:
-    today = today or datetime.now(UTC).date()
-    paid = (today - timedelta(days=10)).isoformat()
-    return DemoCase(
-        "hourly dispute",
-        "Hours billed with no work",
-        "web",
-        {
-            "Contract ID": "C-42",
-            "Requester Role": "client",
-            "Inquiry Type": "dispute",
-            "Dispute Reasons": ["Manual Time"],
-        },
-        {
-            "id": "C-42",
-            "type": "hourly",
-            "status": "closed",
-            "client_username": "acme",
-            "freelancer_username": "jo",
-            "funds_in_escrow": "0.00",
-            "payments": [{"date": paid, "kind": "hourly", "amount": "100.00"}],
-        },
-        [
-            {
-                "username": "acme",
-                "role": "client",
-                "segment": "VSB",
-                "profile_url": "https://obo/acme",
-            },
-            {
-                "username": "jo",
-                "role": "freelancer",
-                "badge": "none",
-                "ndf": False,
-                "profile_url": "https://obo/jo",
-            },
-        ],
-    )
+    return demo_hourly_case(today or datetime.now(UTC).date())
 
 
 def test_signed_webhook_updates_ticket(zd: httpx.Client, api: httpx.Client):
