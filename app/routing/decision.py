@@ -1,0 +1,90 @@
+"""The decision: the output of `decide` (DESIGN.md, "Decision").
+
+`Decision.model_dump(mode="json")` is what is stored and returned. The keys
+after `policy` are this package's documented extras (docs/playbook.md,
+"Decision extras").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FieldValue = str | list[str]
+MergeVerdict = Literal["blocked", "allowed"]
+
+
+class DecisionModel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EligibilityVerdict(DecisionModel):
+    code: str
+    explanation: str
+
+
+class TagChanges(DecisionModel):
+    add: list[str] = Field(default_factory=list)
+    remove: list[str] = Field(default_factory=list)
+
+
+class Note(DecisionModel):
+    """An internal note, on this ticket or on the linked Mediation ticket."""
+
+    ticket_id: int
+    body: str
+
+
+class TraceStep(DecisionModel):
+    step: str
+    outcome: str
+    why: str
+
+
+class PolicyStamp(DecisionModel):
+    name: str
+    version: str
+
+
+class ArbitrationReport(DecisionModel):
+    """Arbitration eligibility for fixed-price disputes, reported for the agent."""
+
+    applicable: bool
+    eligible: bool | None
+    code: str
+    explanation: str
+    provider: str | None = None
+    fee: str | None = None
+    fee_share_each: str | None = None
+
+
+class FollowUp(DecisionModel):
+    """When the situation changes by itself (a window lapses) and the ticket is worth a new look."""
+
+    after: dt.date
+    reason: str
+
+
+class Decision(DecisionModel):
+    ticket_id: int
+    eligible: bool | None
+    eligibility: EligibilityVerdict
+    queue: str | None
+    status: str | None
+    macro: str | None
+    tags: TagChanges
+    fields: dict[str, FieldValue]
+    notes: list[Note]
+    merge: MergeVerdict | None
+    reply_guidance: list[str]
+    trace: list[TraceStep]
+    policy: PolicyStamp
+    # Extras (documented in docs/playbook.md).
+    path: str
+    form: str | None = None
+    brand: str | None = None
+    missing: list[str] = Field(default_factory=list)
+    arbitration: ArbitrationReport | None = None
+    follow_up: FollowUp | None = None

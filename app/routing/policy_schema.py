@@ -1,0 +1,150 @@
+"""The parts of a routing policy file (validated with pydantic, unknown keys rejected)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from .facts import Badge, ContractType, DisputeReason, Inquiry, PaymentKind, Role, Segment
+
+ZendeskStatus = Literal["new", "open", "pending", "hold", "solved"]
+QueueRule = Literal["direct_contract", "project_catalog", "enterprise", "high_value", "mediation"]
+Name = str
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CalendarSpec(Part):
+    holiday_country: str = Field(min_length=2)
+    holiday_subdivision: str | None = None
+
+
+class Windows(Part):
+    """Calendar-day windows; 'within N days' means 0..N days elapsed."""
+
+    mediation: PositiveInt
+    direct_contract: PositiveInt
+    retention: PositiveInt
+    retention_high_value: PositiveInt
+    refund_response: PositiveInt
+    arbitration: PositiveInt
+    in_product_review: PositiveInt
+    payment_past_due_suspension: PositiveInt
+    mediation_duration: PositiveInt
+
+
+class Timeframes(Part):
+    mediation_contact_business_days: tuple[PositiveInt, PositiveInt]
+    in_product_review_day_kind: Literal["calendar", "business"]
+
+
+class Payments(Part):
+    qualifying_kinds: list[PaymentKind] = Field(min_length=1)
+    fixed_price_types: list[ContractType]
+
+
+class Segments(Part):
+    high_value_clients: list[Segment]
+    high_value_freelancers: list[Badge]
+    enterprise_clients: list[Segment]
+
+
+class AbuseSpec(Part):
+    excessive_hours_per_week: Decimal = Field(gt=0)
+    escalated_reasons: list[DisputeReason]
+
+
+class ArbitrationSpec(Part):
+    provider: str
+    fee: Decimal = Field(ge=0)
+    parties: PositiveInt
+
+
+class QueueSpec(Part):
+    """A queue of the playbook and the Zendesk group that implements it."""
+
+    group: str = Field(min_length=1)
+    mediation: bool = False  # monitored by the Mediation team: needs eligibility
+    routable: bool = True  # false: the decision must never route here ("Mediation T2")
+
+
+class Routes(Part):
+    """Logical destination -> queue name (a key of `queues`)."""
+
+    mediation: Name
+    high_value: Name
+    project_catalog: Name
+    enterprise: Name
+    direct_contract: Name
+    client_retention: Name
+    hourly_abuse: Name
+    ndf: Name
+    content_engagement: Name
+
+
+MEDIATION_ROUTES = ("mediation", "high_value", "project_catalog", "enterprise", "direct_contract")
+
+
+class Settings(Part):
+    """Readings of the playbook where a team could reasonably choose differently."""
+
+    escalation_status: Literal["open", "solved"]
+    handoff_status: ZendeskStatus | None
+    suspended_account_status: ZendeskStatus
+    with_mediation_status: ZendeskStatus
+    hv_routing: Literal["direct", "via_tier_1"]
+    require_closed_contract: bool
+    escrow_qualifies: bool
+    client_active_fp_released: Literal["close_first", "escalate"]
+    in_product_follow_up: Literal["after_review_window", "always"]
+    ndf_within_mediation_window: Literal["ndf", "mediation"]
+    enterprise_high_value_for_retention: bool
+    unknown_segment: Literal["ask", "standard"]
+    hv_dispute_value: Decimal | None = Field(default=None, gt=0)
+
+
+class ProcessOptions(Part):
+    escalate: str
+
+
+class TaskOptions(Part):
+    no_further_task: str
+    follow_up: str
+
+
+class FieldOptions(Part):
+    dispute_type: dict[ContractType, str]
+    dispute_reasons: dict[DisputeReason, str]
+    dispute_ticket_process: ProcessOptions
+    task_to_accomplish: TaskOptions
+    inquiry: dict[Inquiry, str]
+    requester_role: dict[Role, str]
+
+
+class TagRoles(Part):
+    routed: str = Field(pattern=r"^[a-z0-9_]+$")
+    needs_info: str = Field(pattern=r"^[a-z0-9_]+$")
+    path_prefix: str = Field(pattern=r"^[a-z0-9_]+$")
+
+
+class MergeGuard(Part):
+    dispute_ticket_tags: list[str]
+
+
+class Teams(Part):
+    """The [TEAM] of the mediation note: 'the team the information came to'."""
+
+    phone: str
+    chat: str
+    freelancer: str
+    client: str
+    default: str
+
+
+class Links(Part):
+    ticket: str  # template, variable ticket_id
+    dispute_center: str

@@ -1,0 +1,50 @@
+"""Plain-English descriptions of a case for internal notes ("Quick summary of the issue")."""
+
+from __future__ import annotations
+
+from .context import Context
+from .eligibility_result import Eligibility
+from .facts import Inquiry, text
+
+INQUIRY_PHRASES: dict[Inquiry, str] = {
+    Inquiry.DISPUTE: "wants to dispute",
+    Inquiry.FOLLOW_UP: "follows up on the dispute",
+    Inquiry.CHANGE_TERMS: "asks to change the terms of the dispute",
+    Inquiry.PAYMENT_REFUSAL: "refuses payment until the dispute is resolved",
+    Inquiry.CHARGEBACK_THREAT: "threatens a chargeback",
+    Inquiry.UIR: "has a UIR-related inquiry",
+    Inquiry.ACCOUNT_SUSPENDED: "asks about an accounting entity suspended by Mediation",
+    Inquiry.ABUSE_REPORT: "reports abuse in the freelancer's work diary",
+    Inquiry.MERGE_REQUESTED: "has a ticket someone wants to merge",
+}
+
+
+def who(ctx: Context) -> str:
+    return ctx.role.value.capitalize() if ctx.role is not None else "The requester"
+
+
+def contract_phrase(ctx: Context) -> str:
+    contract = ctx.contract
+    kind = contract.type.value.replace("_", "-") if contract.type else "unknown-type"
+    status = f", {contract.status.value}" if contract.status else ""
+    return f"{kind} contract {text(contract.id) or '(id unknown)'}{status}"
+
+
+def details(ctx: Context) -> str:
+    """One sentence for [DETAILS]: who wrote in, about what, on which contract."""
+    inquiry = INQUIRY_PHRASES.get(ctx.inquiry, "wrote in") if ctx.inquiry else "wrote in"
+    channel = f" via {ctx.facts.ticket.channel.value}" if ctx.facts.ticket.channel else ""
+    subject = text(ctx.facts.ticket.subject)
+    quoted = f' Subject: "{subject}".' if subject else ""
+    return f"{who(ctx)} {inquiry}{channel}; {contract_phrase(ctx)}.{quoted}"
+
+
+def issue(ctx: Context, eligibility: Eligibility | None = None) -> str:
+    """The quick summary: details, eligibility and dispute reasons."""
+    parts = [details(ctx)]
+    if eligibility is not None and eligibility.eligible is not None:
+        parts.append(f"Eligibility: {eligibility.explanation}.")
+    reasons = ctx.dispute.reasons
+    if reasons:
+        parts.append("Reasons: " + ", ".join(r.value for r in reasons) + ".")
+    return " ".join(parts)
