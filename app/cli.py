@@ -33,7 +33,7 @@ def serve(
     from app.logging_setup import configure_logging
     from app.main import create_app
 
-    settings = _settings_or_exit()
+    settings = _settings_or_exit("webhook_secrets", "marketplace_url")
     configure_logging(settings.log_level)
     app = create_app(settings, run_worker=not no_worker)
     uvicorn.run(
@@ -47,7 +47,7 @@ def worker() -> None:
     from app.logging_setup import configure_logging
     from app.worker.standalone import run_worker
 
-    settings = _settings_or_exit()
+    settings = _settings_or_exit("marketplace_url")
     configure_logging(settings.log_level)
     asyncio.run(run_worker(settings))
 
@@ -143,11 +143,13 @@ def _json_items(text: str) -> list[object]:
     return items
 
 
-def _settings_or_exit() -> Settings:
+def _settings_or_exit(*required: str) -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
+        settings.require(*required)
     except SettingsError as exc:
         _fail(str(exc))
+    return settings
 
 
 @cli.command("check-config")
@@ -182,7 +184,7 @@ def replay(
     from app.store import NewEvent, Priority
     from app.worker.pipeline import pipeline_for
 
-    settings = _settings_or_exit()
+    settings = _settings_or_exit("marketplace_url")
 
     async def run() -> dict[str, Any]:
         async with services_lifespan(settings) as services:
@@ -231,6 +233,76 @@ def dead_letters(
             f"{event.id}\tticket {event.ticket_id}\tattempts {event.attempts}\t{event.last_error}"
         )
     typer.echo(f"{len(events)} dead letter(s)")
+
+
+@cli.command("install-zendesk")
+def install_zendesk_command(
+    service_url: Annotated[
+        str, typer.Option(help="The service's public base URL, e.g. https://triage.example.com")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing")
+    ] = False,
+    webhook_name: Annotated[
+        str | None,
+        typer.Option(
+            help="Webhook name; the trigger's title follows it", show_default="Dispute triage"
+        ),
+    ] = None,
+    service_user_id: Annotated[
+        int | None,
+        typer.Option(
+            help="The service's Zendesk user, when these credentials are another's",
+            show_default="the user of GET /users/me",
+        ),
+    ] = None,
+) -> None:
+    """Create or update the Zendesk webhook and trigger that notify this service (idempotent)."""
+    from app.main import load_configured_policy
+    from app.routing import PolicyError
+    from app.zendesk_setup import (
+        InstallError,
+        InstallNames,
+        InstallResult,
+        load_install_settings,
+        render_plan,
+        render_secret,
+        run_install,
+        webhook_endpoint,
+    )
+
+    try:
+        settings = load_install_settings()
+        policy = load_configured_policy(settings)
+        names = InstallNames.for_webhook(webhook_name)
+        webhook_endpoint(service_url)
+    except (SettingsError, PolicyError, ValueError) as exc:
+        _fail(str(exc))
+
+    def show(result: InstallResult | None) -> None:
+        if result is not None:
+            typer.echo(render_plan(result))
+            if secret := render_secret(result):
+                typer.echo(secret)
+
+    try:
+        result = asyncio.run(
+            run_install(
+                settings,
+                policy,
+                service_url=service_url,
+                names=names,
+                dry_run=dry_run,
+                service_user_id=service_user_id,
+            )
+        )
+    except InstallError as exc:
+        show(exc.result)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    show(result)
+    if result.conflicts:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -60,6 +60,7 @@ async def services_lifespan(
     zendesk_transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Services]:
     """Everything long-lived, opened in order and closed in reverse."""
+    settings.require("marketplace_url")
     policy = load_configured_policy(settings)
     metrics = Metrics()
     store = await open_store(settings.database_url)
@@ -96,6 +97,8 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     zendesk_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
+    settings.require("webhook_secrets", "marketplace_url")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services_lifespan(

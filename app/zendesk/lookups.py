@@ -35,6 +35,11 @@ class LookupsMixin(ZendeskEndpoints):
     async def list_organization_fields(self) -> list[dict[str, Any]]:
         return await self._list("/organization_fields", "organization_fields")
 
+    async def get_me(self, *, priority: Priority = Priority.LIVE) -> dict[str, Any]:
+        """The user these credentials act as (the service's own user, for loop guards)."""
+        body = await self._request("GET", "/users/me", priority=priority, expect={"user": dict})
+        return as_dict(body["user"])
+
     async def get_user(self, user_id: int, *, priority: Priority = Priority.LIVE) -> dict[str, Any]:
         body = await self._request(
             "GET", f"/users/{int(user_id)}", priority=priority, expect={"user": dict}
