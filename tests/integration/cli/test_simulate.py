@@ -1,0 +1,115 @@
+"""`python -m app simulate` and `POST /admin/simulate`: decisions from facts, no Zendesk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.demo import demo_settings
+from app.main import create_app
+
+ELIGIBLE = {
+    "ticket": {"id": 11, "channel": "chat"},
+    "requester_role": "client",
+    "inquiry": "dispute",
+    "contract": {
+        "id": "C-1",
+        "type": "hourly",
+        "status": "closed",
+        "payments": [{"date": "2024-05-13", "kind": "hourly", "amount": "250.00"}],
+    },
+    "client": {"username": "acme", "segment": "VSB"},
+    "freelancer": {"username": "jo", "badge": "none"},
+}
+PAST_WINDOW = ELIGIBLE | {"ticket": {"id": 12, "channel": "email"}}
+
+
+def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "simulate", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_simulate_json_lines_in_input_order_with_fixed_now():
+    lines = "\n".join(json.dumps(f) for f in (ELIGIBLE, PAST_WINDOW)) + "\n"
+    done = run(["-", "--now", "2024-06-12"], lines)
+    assert done.returncode == 0, done.stderr
+    decisions = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [d["ticket_id"] for d in decisions] == [11, 12]
+    assert decisions[0]["queue"] == "Mediation_Tier_1_CX420"  # payment 30 days before now
+    late = run(["-", "--now", "2024-06-13"], json.dumps(ELIGIBLE))
+    assert json.loads(late.stdout)["queue"] == "Client Retention Tier 2"  # 31 days
+
+
+def test_simulate_file_argument_and_single_object(tmp_path):
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(ELIGIBLE))
+    result = CliRunner().invoke(cli, ["simulate", str(path), "--now", "2024-06-12"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["policy"]["version"].startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "fragment"),
+    [
+        (["-", "--now", "12/06/2024"], "{}", "--now must be YYYY-MM-DD"),
+        (["-"], "", "no input"),
+        (["-"], '{"ticket": {"id": 1}}\n[', "line 2 is not JSON"),
+        (["missing.json"], "", "cannot read missing.json"),
+    ],
+    ids=["bad-date", "empty", "broken-json-lines", "missing-file"],
+)
+def test_simulate_bad_input_exits_2_with_message(args, stdin, fragment):
+    result = CliRunner().invoke(cli, ["simulate", *args], input=stdin)
+    assert result.exit_code == 2
+    assert fragment in result.output
+
+
+def test_simulate_invalid_facts_reported_per_line():
+    result = CliRunner().invoke(cli, ["simulate", "-"], input=json.dumps({"ticket": {}}))
+    assert result.exit_code == 1
+    assert json.loads(result.output.splitlines()[0])["input"] == 1
+
+
+@pytest.fixture
+def client(tmp_path):
+    from app.sandbox import create_sandbox_app
+    from app.serving import ThreadedServer
+
+    with ThreadedServer(create_sandbox_app()) as sandbox:
+        settings = demo_settings(sandbox.url, f"sqlite:///{tmp_path / 't.db'}", admin="adm")
+        with TestClient(create_app(settings, run_worker=False)) as test_client:
+            yield test_client
+
+
+def test_admin_simulate_returns_decision(client):
+    answer = client.post(
+        "/admin/simulate",
+        json={"facts": ELIGIBLE, "now": "2024-06-12"},
+        headers={"authorization": "Bearer adm"},
+    )
+    assert answer.status_code == 200
+    assert (
+        answer.json()["eligibility"]["code"] and answer.json()["queue"] == "Mediation_Tier_1_CX420"
+    )
+
+
+def test_admin_simulate_malformed_facts_field_errors(client):
+    answer = client.post(
+        "/admin/simulate",
+        json={"facts": {"ticket": {"id": "x"}}},
+        headers={"authorization": "Bearer adm"},
+    )
+    assert answer.status_code == 422
+    assert any(err["loc"][:3] == ["body", "facts", "ticket"] for err in answer.json()["detail"])
