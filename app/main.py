@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from app.admin import dead_letters, history, replay, simulate
 from app.deps import ServicesDep
 from app.marketplace import MarketplaceClient
+from app.merges import router as merges_router
 from app.metrics import Metrics
 from app.routing import Policy, default_policy_path, load_policy
 from app.services import CatalogHolder, Services, utc_now
@@ -129,6 +130,8 @@ def create_app(
     app.include_router(history.router)
     app.include_router(dead_letters.router)
     app.include_router(replay.router)
+    app.include_router(merges_router.router)
+    app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
     return app
 

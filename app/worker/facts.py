@@ -1,7 +1,9 @@
 """Gather ticket facts: the Zendesk ticket (as fetched) plus the marketplace directory.
 
 The mapping from Zendesk's shapes to the facts contract (DESIGN.md) is pure
-(`facts_from`); only `gather` does I/O, through the clients it is given.
+(`facts_from`, `with_link`); only `gather` and `gather_case` do I/O, through
+the clients they are given. `gather_case` adds the Mediation ticket of the case
+(`linked_mediation_ticket`), found by Zendesk search (`followup.py`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from typing import Any
 
 from app.marketplace import MarketplaceClient
 from app.routing import Policy, TicketFacts
+from app.worker.followup import LinkSearch, find_mediation_ticket
 from app.worker.ticket_view import field_value
-from app.zendesk import UnknownName, ZendeskCatalog
+from app.zendesk import Priority, UnknownName, ZendeskCatalog, ZendeskClient
 
 CHANNELS = {
     "voice": "phone",
@@ -142,3 +145,39 @@ def _profile(found: dict[str, Any] | None, username: str | None) -> dict[str, An
     if found is not None:
         return {k: v for k, v in found.items() if k != "role"}
     return {"username": username} if username else None
+
+
+def with_link(facts: TicketFacts, link: LinkSearch) -> TicketFacts:
+    """Pure: the facts plus what the search for the Mediation ticket found.
+
+    Exactly one Mediation ticket -> `linked_mediation_ticket` {id, status}. The
+    tag-only macro on a ticket without an Inquiry Type makes it a follow-up.
+    Several or none leave the link absent (routing then asks the agent for the
+    Mediation ticket on follow-ups; `followup.annotate` lists what was found).
+    """
+    changes: dict[str, Any] = {}
+    linked = link.linked_fact()
+    if linked is not None:
+        changes["linked_mediation_ticket"] = linked
+    if facts.inquiry is None and link.inferred_inquiry:
+        changes["inquiry"] = link.inferred_inquiry
+    if not changes:
+        return facts
+    return TicketFacts.model_validate(facts.model_dump(mode="json") | changes)
+
+
+async def gather_case(
+    ticket: dict[str, Any],
+    policy: Policy,
+    catalog: ZendeskCatalog,
+    marketplace: MarketplaceClient,
+    zendesk: ZendeskClient,
+    priority: Priority = Priority.LIVE,
+) -> tuple[TicketFacts, LinkSearch]:
+    """`gather`, then look for the case's Mediation ticket when the ticket calls for it."""
+    facts = await gather(ticket, policy, catalog, marketplace)
+    inquiry = facts.inquiry.value if facts.inquiry is not None else None
+    link = await find_mediation_ticket(
+        ticket, policy, catalog, zendesk, inquiry=inquiry, priority=priority
+    )
+    return with_link(facts, link), link

@@ -4,21 +4,37 @@
 planned. A 409 from Zendesk means the ticket changed under us: read it again
 and decide again (never replay the stale write). Other errors are raised to
 the runner, which chooses between retry and dead letter.
+
+Cases that span tickets (docs/cross-ticket.md): facts include the case's
+Mediation ticket (`facts.gather_case`, found by search); the follow-up flow
+writes the Mediation ticket first and the agent's ticket last, each write
+carrying the decision's marker, so a retry after a crash in between writes
+only what is missing. Merge events and merge signs on a ticket go to
+`merge_repair.py`. Loop guards (`pingpong.py`): an event for a ticket exactly
+as our last write left it writes nothing, and a ticket bounced between groups
+is left alone after a few round trips, with a note for a human.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from app.marketplace import MarketplaceClient
+from app.merges.kinds import group_name
+from app.merges.log import merge_log
+from app.merges.metrics import MergeMetrics, merge_metrics
 from app.routing import Policy, TicketFacts, decide
-from app.services import CatalogHolder, Services
+from app.services import CatalogHolder, Services, utc_now
 from app.store import DecisionRecord, EventStore, StoredEvent
 from app.store import Priority as EventPriority
-from app.worker.facts import gather
+from app.worker.facts import gather_case
+from app.worker.followup import LinkSearch, annotate
+from app.worker.merge_repair import MergeRepair, RepairOutcome, is_merge_event
+from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.plan import (
     TicketWrite,
     decision_marker,
@@ -68,6 +84,8 @@ class Evaluation:
     decision: dict[str, Any] | None
     writes: list[PlannedWrite] = field(default_factory=list)
     skipped: str | None = None  # why nothing was decided (e.g. closed ticket)
+    link: LinkSearch | None = None  # the search for the case's Mediation ticket
+    held: str | None = None  # why a planned write was withheld (echo, ping-pong)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +103,30 @@ class Pipeline:
     catalog: CatalogHolder
     marketplace: MarketplaceClient
     policy: Policy
+    clock: Callable[[], datetime] = utc_now
+    merge_metrics: MergeMetrics | None = None
+    pingpong: PingPongLimits = field(default_factory=PingPongLimits)
+
+    @property
+    def loops(self) -> LoopGuard:
+        return LoopGuard(self.store, self.pingpong)
+
+    @property
+    def repairs(self) -> MergeRepair:
+        return MergeRepair(
+            zendesk=self.zendesk,
+            catalog=self.catalog,
+            marketplace=self.marketplace,
+            policy=self.policy,
+            store=self.store,
+            log=merge_log(self.store, self.clock),
+            loops=self.loops,
+            metrics=self.merge_metrics,
+            link=self._ticket_url,
+        )
+
+    def _ticket_url(self, ticket_id: int) -> str:
+        return self.policy.render(("links", "ticket"), {"ticket_id": ticket_id})
 
     async def evaluate(
         self, ticket_id: int, today: date, priority: Priority = Priority.LIVE
@@ -103,8 +145,16 @@ class Pipeline:
         if str(ticket.get("status", "")).lower() == "closed":
             return Evaluation(ticket_id, None, None, skipped="ticket is closed")
         catalog = await self.catalog.get()
-        facts = await gather(ticket, self.policy, catalog, self.marketplace)
+        facts, link = await gather_case(
+            ticket, self.policy, catalog, self.marketplace, self.zendesk, priority
+        )
         decision = decide(facts, self.policy, today).model_dump(mode="json")
+        annotate(decision, link, ticket_id)
+        loops = self.loops
+        if await loops.is_echo(ticket):
+            why = "the ticket is as the service's own last update left it (an echo)"
+            _trace(decision, "loop_guard", "hold", why)
+            return Evaluation(ticket_id, facts, decision, [], link=link, held=why)
         writes = []
         for linked_id in linked_ticket_ids(decision, ticket_id):
             linked = (await self.zendesk.get_ticket(linked_id, priority=priority))["ticket"]
@@ -113,9 +163,14 @@ class Pipeline:
                 writes.append(PlannedWrite(note, linked["updated_at"]))
         macro = await self._macro_changes(decision, ticket, priority)
         own = plan_ticket_write(decision, ticket, self.policy, catalog, macro)
-        if own:
-            writes.append(PlannedWrite(own, ticket["updated_at"]))
-        return Evaluation(ticket_id, facts, decision, writes)
+        verdict = await loops.judge(
+            own, ticket, decision.get("queue"), self.clock(), group_name(ticket, catalog)
+        )
+        if verdict.hold:
+            _trace(decision, "loop_guard", "hold", verdict.hold)
+        if verdict.write:
+            writes.append(PlannedWrite(verdict.write, ticket["updated_at"]))
+        return Evaluation(ticket_id, facts, decision, writes, link=link, held=verdict.hold)
 
     async def record(
         self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
@@ -126,6 +181,8 @@ class Pipeline:
         facts = (
             evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
         )
+        if evaluation.link is not None:
+            facts["linked_mediation_search"] = evaluation.link.as_json()
         decision_id = await self.store.record_decision(
             DecisionRecord(
                 ticket_id=evaluation.ticket_id,
@@ -137,12 +194,27 @@ class Pipeline:
                 outcome=outcome,
             )
         )
+        await self._after_writes(evaluation, done)
         eligibility = (decision.get("eligibility") or {}).get("code")
         return Result(outcome, decision_id, decision.get("queue"), eligibility)
+
+    async def _after_writes(self, evaluation: Evaluation, done: list[dict[str, Any]]) -> None:
+        """The ping-pong hold, once the ping-pong note was written (single or bulk path)."""
+        loops = self.loops
+        for write in done:
+            if is_pingpong_write(write) and evaluation.decision is not None:
+                marker = decision_marker(evaluation.decision)
+                await loops.hold(
+                    evaluation.ticket_id, marker, self.clock(), evaluation.decision.get("queue")
+                )
+                if self.merge_metrics is not None:
+                    self.merge_metrics.pingpong.inc()
 
     async def handle(self, event: StoredEvent, today: date) -> Result:
         if event.ticket_id is None:
             return Result("skipped")
+        if is_merge_event(event):
+            return await self._repair_merge(event, today)
         for _ in range(MAX_REDECIDES):
             try:
                 return await self._decide_and_apply(event, event.ticket_id, today)
@@ -155,23 +227,49 @@ class Pipeline:
             f"ticket {event.ticket_id} changed {MAX_REDECIDES} times while deciding"
         )
 
+    async def _repair_merge(self, event: StoredEvent, today: date) -> Result:
+        """`zen:event-type:ticket.merged`: detect and repair (merge_repair.py)."""
+        try:
+            repaired = await self.repairs.on_event(event, today, zendesk_priority(event.priority))
+        except Conflict as exc:
+            raise ConflictStorm(f"merge repair for ticket {event.ticket_id}: {exc}") from exc
+        return Result("applied" if repaired.wrote else "noop")
+
     async def _decide_and_apply(self, event: StoredEvent, ticket_id: int, today: date) -> Result:
         priority = zendesk_priority(event.priority)
-        evaluation = await self.evaluate(ticket_id, today, priority)
+        bundle = await self.zendesk.get_ticket(
+            ticket_id, include=("users", "organizations"), priority=priority
+        )
+        ticket = bundle["ticket"]
+        repaired = await self._merge_signs(ticket, today, priority)
+        if repaired.wrote and int(ticket_id) in {int(w["ticket_id"]) for w in repaired.writes}:
+            ticket = (await self.zendesk.get_ticket(ticket_id, priority=priority))["ticket"]
+        evaluation = await self.evaluate_ticket(ticket, today, priority)
         if evaluation.decision is None:
-            return Result("skipped")
+            return Result("applied" if repaired.wrote else "skipped")
         # Linked tickets come first in the plan: after a crash between writes their
         # markers are already there, so the retry writes only what is missing.
         done = []
         for planned in evaluation.writes:
-            await self.zendesk.update_ticket(
+            answer = await self.zendesk.update_ticket(
                 planned.write.ticket_id,
                 planned.write.changes,
                 updated_stamp=planned.updated_stamp,
                 priority=priority,
             )
-            done.append(planned.as_json() | {"result": "ok"})
+            stamp = (answer.get("ticket") or {}).get("updated_at")
+            done.append(planned.as_json() | {"result": "ok", "updated_at": stamp})
+            # Remember at once: the echo of this write may arrive before the record.
+            await self.loops.remember_write(planned.write.ticket_id, stamp)
         return await self.record(event, evaluation, done)
+
+    async def _merge_signs(
+        self, ticket: dict[str, Any], today: date, priority: Priority
+    ) -> RepairOutcome:
+        try:
+            return await self.repairs.check_ticket(ticket, today, priority)
+        except Conflict as exc:
+            raise ConflictStorm(f"merge repair around ticket {ticket.get('id')}: {exc}") from exc
 
     async def _macro_changes(
         self, decision: dict[str, Any], ticket: dict[str, Any], priority: Priority
@@ -186,6 +284,10 @@ class Pipeline:
         return changes
 
 
+def _trace(decision: dict[str, Any], step: str, outcome: str, why: str) -> None:
+    decision.setdefault("trace", []).append({"step": step, "outcome": outcome, "why": why})
+
+
 def pipeline_for(services: Services) -> Pipeline:
     return Pipeline(
         store=services.store,
@@ -193,4 +295,6 @@ def pipeline_for(services: Services) -> Pipeline:
         catalog=services.catalog,
         marketplace=services.marketplace,
         policy=services.policy,
+        clock=services.clock,
+        merge_metrics=merge_metrics(services.metrics),
     )
