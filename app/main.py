@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.admin import dead_letters, history, replay, simulate
+from app.admin import policy as policy_admin
+from app.admin import replays as replays_admin
 from app.deps import ServicesDep
 from app.marketplace import MarketplaceClient
 from app.merges import router as merges_router
@@ -130,6 +132,8 @@ def create_app(
     app.include_router(history.router)
     app.include_router(dead_letters.router)
     app.include_router(replay.router)
+    app.include_router(replays_admin.router)
+    app.include_router(policy_admin.router)
     app.include_router(merges_router.router)
     app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
