@@ -16,7 +16,7 @@ from .decision import (
 )
 from .eligibility_result import not_assessed
 from .escalation import dispute_fields, macro_title
-from .outcome import Outcome, Path
+from .outcome import HANDS_OFF, Outcome, Path
 
 MEDIATION_PATHS = frozenset(
     {
@@ -57,7 +57,7 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
 
 def tag_changes(ctx: Context, outcome: Outcome) -> TagChanges:
     """Add the routed marker and the path tag; remove service tags of an earlier decision."""
-    if outcome.path == Path.TICKET_CLOSED:
+    if outcome.path in HANDS_OFF:
         return TagChanges()
     roles = ctx.policy.tag_roles
     add = [roles.routed, ctx.policy.path_tag(outcome.path.value)]
@@ -78,7 +78,7 @@ def merged_notes(notes: list[Note]) -> list[Note]:
 
 def merge_verdict(ctx: Context, outcome: Outcome) -> MergeVerdict | None:
     """Dispute / Mediation tickets (and tickets of a case with Mediation) must not be merged."""
-    if outcome.merge is not None or outcome.path == Path.TICKET_CLOSED:
+    if outcome.merge is not None or outcome.path in HANDS_OFF:
         return outcome.merge
     related = (
         outcome.path in MEDIATION_PATHS

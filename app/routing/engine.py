@@ -34,6 +34,29 @@ def closed_ticket(ctx: Context) -> Outcome | None:
     return Outcome(Path.TICKET_CLOSED)
 
 
+def owned_by_mediation(ctx: Context) -> Outcome | None:
+    """A ticket already in a queue the Mediation team monitors is theirs: a later
+    event on it (an agent's comment, a lapsed window) must not route it away."""
+    group = ctx.facts.ticket.group
+    queue = next(
+        (
+            name
+            for name, spec in ctx.policy.queues.items()
+            if spec.mediation and spec.group == group
+        ),
+        None,
+    )
+    if queue is None:
+        return None
+    ctx.trace.add(
+        "ticket",
+        "skip",
+        f"the ticket is already in {queue}, a queue the Mediation team monitors: "
+        "it is theirs now, so routing leaves it where it is",
+    )
+    return Outcome(Path.OWNED_BY_MEDIATION, merge="blocked")
+
+
 def known_inquiry(ctx: Context) -> Outcome | None:
     if ctx.inquiry is not None:
         return None
@@ -42,6 +65,7 @@ def known_inquiry(ctx: Context) -> Outcome | None:
 
 STEPS: tuple[Step, ...] = (
     closed_ticket,
+    owned_by_mediation,
     merge_guard.step,
     known_inquiry,
     suspended_account.step,

@@ -14,6 +14,7 @@ class Path(enum.StrEnum):
     """Every way a decision can go; the value is the `triage_path_<value>` tag."""
 
     TICKET_CLOSED = "ticket_closed"
+    OWNED_BY_MEDIATION = "owned_by_mediation"
     MERGE_BLOCKED = "merge_blocked"
     MERGE_ALLOWED = "merge_allowed"
     NEEDS_INFO = "needs_info"
@@ -44,6 +45,9 @@ class Path(enum.StrEnum):
 # "If showing 'solved' ... assign your ticket to Mediation" and the accounting
 # entity "Still Suspended & Dispute Now Closed". Every other Mediation route needs
 # an eligible case.
+# Paths that change nothing on the ticket (not even the service's tags).
+HANDS_OFF = frozenset({Path.TICKET_CLOSED, Path.OWNED_BY_MEDIATION})
+
 ALREADY_WITH_MEDIATION = frozenset({Path.WITH_MEDIATION_REASSIGN, Path.SUSPENDED_ACCOUNT_REVIEW})
 
 

@@ -4,7 +4,8 @@ Zendesk limits ticket updates account-wide (100/min on many plans), so a replay
 or a backlog drains in batches instead of one PUT per ticket. Anything the bulk
 path cannot do safely — a decision that also writes a linked ticket, a ticket
 missing from `show_many`, a failed per-ticket result (e.g. a safe-update
-conflict) — falls back to the one-ticket pipeline, which re-reads and decides again.
+conflict), a merge to detect and repair — falls back to the one-ticket
+pipeline, which re-reads and decides again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from datetime import date
 from typing import Any
 
 from app.store import StoredEvent
+from app.worker.merge_repair import is_merge_event
 from app.worker.pipeline import Evaluation, Pipeline, PlannedWrite, Result, zendesk_priority
+from app.zendesk import UnknownName
 
 log = logging.getLogger("app.worker")
 
@@ -27,6 +30,10 @@ class _Pending:
     event: StoredEvent
     evaluation: Evaluation
     planned: PlannedWrite
+
+
+def _closed(ticket: dict[str, Any]) -> bool:
+    return str(ticket.get("status", "")).lower() == "closed"
 
 
 def bulk_update(planned: PlannedWrite) -> dict[str, Any]:
@@ -61,9 +68,17 @@ class BatchPipeline:
             )
         }
         pending: list[_Pending] = []
+        mediation = await self._mediation_group_ids()
         for event in with_ticket:
             ticket = found.get(int(event.ticket_id or 0))
-            if ticket is None:
+            # Merges (events, or a closed or Mediation ticket whose audits may show
+            # one) need the one-ticket path, which detects and repairs them.
+            if (
+                ticket is None
+                or is_merge_event(event)
+                or _closed(ticket)
+                or ticket.get("group_id") in mediation
+            ):
                 fallback.append(event)
                 continue
             try:
@@ -84,6 +99,16 @@ class BatchPipeline:
         for event in fallback:
             outcomes[event.id] = await self._single(event, today)
         return outcomes
+
+    async def _mediation_group_ids(self) -> set[int]:
+        catalog = await self.pipeline.catalog.get()
+        ids = set()
+        for name in self.pipeline.policy.mediation_groups():
+            try:
+                ids.add(catalog.group_id(name))
+            except UnknownName:
+                continue
+        return ids
 
     async def _apply(
         self,

@@ -150,3 +150,24 @@ def test_closed_ticket_is_left_alone():
 def test_no_dispute_form_off_the_escalation_path():
     decision = run(make(contract__payments=paid(40)))
     assert (decision.form, decision.fields, decision.macro) == (None, {}, None)
+
+
+@pytest.mark.parametrize(
+    "group",
+    ["Mediation_Tier_1_CX420", "HV Mediation Tier 1", "Catalog_Mediation_CX420",
+     "Dispute_Enterprise_CX420", "Mediation_ Direct_Contracts_CX420", "Mediation T2"],
+)
+def test_ticket_in_a_mediation_queue_is_left_to_mediation(group):
+    """"The following queues are monitored by the Mediation Team": once a ticket is
+    there, a later event (even past the 30-day window) must not route it away."""
+    late = make(ticket__group=group, contract__payments=[{"date": "2024-01-02", "kind": "hourly"}])
+    decision = run(late)
+    assert decision.path == "owned_by_mediation"
+    assert (decision.queue, decision.status, decision.notes, decision.tags.add) == (
+        None, None, [], [])
+    assert decision.merge == "blocked"
+
+
+def test_ticket_in_a_non_mediation_queue_is_routed():
+    decision = run(make(ticket__group="Customer Support"))
+    assert decision.path != "owned_by_mediation"
