@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.admin import dead_letters, history, replay, simulate
 from app.admin import policy as policy_admin
@@ -175,7 +175,7 @@ def _health_router() -> Any:
         checks["zendesk"] = "ok" if services.catalog.loaded else "names not resolved yet"
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @router.get("/metrics", summary="Prometheus metrics")
+    @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics(services: ServicesDep) -> Response:
         counts = await services.store.counts()
         for status, count in counts.items():

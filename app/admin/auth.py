@@ -8,6 +8,8 @@ import logging
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from app.deps import ServicesDep
 
@@ -19,10 +21,33 @@ def _fingerprint(token: str) -> str:
     return "tok_" + hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
-def require_admin(request: Request, services: ServicesDep) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+class ErrorOut(BaseModel):
+    detail: str
+
+
+ZENDESK_ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"description": "Zendesk does not know the ticket"},
+    502: {"description": "Zendesk answered with an error"},
+    503: {"description": "Zendesk is unavailable or rate-limited; retry later"},
+}
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorOut, "description": "No such record"}
+}
+# Declared on every ops router: the OpenAPI document says what the auth answers.
+ADMIN_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "No bearer token"},
+    403: {"model": ErrorOut, "description": "A token that is not allowed"},
+}
+_bearer = HTTPBearer(auto_error=False, description="A token from ADMIN_TOKENS")
+
+
+def require_admin(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    token = credentials.credentials if credentials else ""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
     given = token.strip().encode()
     valid = [

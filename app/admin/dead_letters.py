@@ -6,21 +6,24 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from app.admin.auth import AdminDep
+from app.admin.auth import ADMIN_RESPONSES, NOT_FOUND, AdminDep
 from app.admin.history import event_json
 from app.deps import ServicesDep
+from app.ids import BeforeIdQuery, IdPath, OptionalIdQuery
 from app.store import EventStatus
 
-router = APIRouter(prefix="/admin/dead-letters", tags=["admin"])
+router = APIRouter(
+    prefix="/admin/dead-letters", tags=["admin"], responses=ADMIN_RESPONSES | NOT_FOUND
+)
 
 
 @router.get("", summary="Events the worker gave up on, newest first, with the reason")
 async def list_dead_letters(
     services: ServicesDep,
     _: AdminDep,
-    ticket_id: int | None = Query(default=None, gt=0),
+    ticket_id: OptionalIdQuery = None,
     limit: int = Query(default=50, ge=1, le=500),
-    before_id: int | None = Query(default=None, gt=0),
+    before_id: BeforeIdQuery = None,
 ) -> dict[str, Any]:
     events = await services.store.list_events(
         status=EventStatus.DEAD, ticket_id=ticket_id, limit=limit, before_id=before_id
@@ -30,7 +33,7 @@ async def list_dead_letters(
 
 
 @router.post("/{event_id}/retry", summary="Queue a dead letter again (attempts reset)")
-async def retry_dead_letter(event_id: int, services: ServicesDep, _: AdminDep) -> dict[str, Any]:
+async def retry_dead_letter(event_id: IdPath, services: ServicesDep, _: AdminDep) -> dict[str, Any]:
     if not await services.store.retry_dead(event_id, now=services.clock()):
         raise HTTPException(404, f"event {event_id} is not a dead letter")
     return {"event_id": event_id, "status": EventStatus.PENDING.value}
@@ -38,7 +41,7 @@ async def retry_dead_letter(event_id: int, services: ServicesDep, _: AdminDep) -
 
 @router.delete("/{event_id}", summary="Discard a dead letter; it stays in the log as discarded")
 async def discard_dead_letter(
-    event_id: int,
+    event_id: IdPath,
     services: ServicesDep,
     who: AdminDep,
     reason: str = Query(default="discarded by operator", max_length=500),

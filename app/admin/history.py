@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from app.admin.auth import AdminDep
+from app.admin.auth import ADMIN_RESPONSES, AdminDep
 from app.deps import ServicesDep
+from app.ids import BeforeIdQuery, IdPath, OptionalIdQuery
 from app.store import EventStatus, StoredEvent
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)
 
 
 def event_json(event: StoredEvent) -> dict[str, Any]:
@@ -26,9 +27,9 @@ async def list_events(
     services: ServicesDep,
     _: AdminDep,
     status: EventStatus | None = None,
-    ticket_id: int | None = Query(default=None, gt=0),
+    ticket_id: OptionalIdQuery = None,
     limit: int = Query(default=50, ge=1, le=500),
-    before_id: int | None = Query(default=None, gt=0, description="Page: ids below this"),
+    before_id: BeforeIdQuery = None,
 ) -> dict[str, Any]:
     events = await services.store.list_events(
         status=status, ticket_id=ticket_id, limit=limit, before_id=before_id
@@ -39,7 +40,7 @@ async def list_events(
 
 @router.get("/tickets/{ticket_id}/decisions", summary="Why a ticket went where it went")
 async def ticket_decisions(
-    ticket_id: int,
+    ticket_id: IdPath,
     services: ServicesDep,
     _: AdminDep,
     limit: int = Query(default=20, ge=1, le=200),

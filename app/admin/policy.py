@@ -14,10 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from app.admin.auth import AdminDep
-from app.admin.replay_jobs import MAX_ID, utc
+from app.admin.auth import ADMIN_RESPONSES, AdminDep
+from app.admin.replay_jobs import utc
 from app.admin.replays import BAD_BODY
 from app.deps import ServicesDep
+from app.ids import MAX_ID
 from app.policy_diff import (
     ASPECTS,
     Aspect,
@@ -35,7 +36,7 @@ from app.zendesk import ZendeskError
 
 log = logging.getLogger("app.admin.policy")
 
-router = APIRouter(prefix="/admin/policy", tags=["admin"])
+router = APIRouter(prefix="/admin/policy", tags=["admin"], responses=ADMIN_RESPONSES)
 
 MAX_POLICY_BYTES = 1_000_000
 MAX_YAML_NODES = 100_000  # after expanding aliases; the shipped policy has ~2,000

@@ -7,17 +7,20 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from app.admin.auth import AdminDep
+from app.admin.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
 from app.deps import ServicesDep
+from app.ids import IdPath
 from app.store import NewEvent, Priority
 from app.worker.pipeline import pipeline_for
 
-router = APIRouter(prefix="/admin/tickets", tags=["admin"])
+router = APIRouter(
+    prefix="/admin/tickets", tags=["admin"], responses=ADMIN_RESPONSES | ZENDESK_ERRORS
+)
 
 
 @router.post("/{ticket_id}/replay", summary="Decide a ticket again, fresh from Zendesk")
 async def replay_ticket(
-    ticket_id: int,
+    ticket_id: IdPath,
     services: ServicesDep,
     who: AdminDep,
     dry_run: bool = Query(

@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.ids import MAX_ID
 from app.services import Services
 from app.store import NewEvent, Priority
 from app.zendesk import Priority as ZendeskPriority
@@ -58,7 +59,6 @@ class ReplayStatus(enum.StrEnum):
 RESUMABLE = frozenset({ReplayStatus.FAILED, ReplayStatus.CANCELLED, ReplayStatus.INTERRUPTED})
 
 
-MAX_ID = 2**63 - 1  # the store's ids are signed 64-bit
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the export counts in Unix seconds
 
 

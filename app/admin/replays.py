@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from app.admin.auth import AdminDep
+from app.admin.auth import ADMIN_RESPONSES, AdminDep
 from app.admin.replay_jobs import (
     RESUMABLE,
     ReplayProgress,
@@ -25,7 +25,9 @@ from app.admin.replay_jobs import (
 )
 from app.deps import ServicesDep
 
-router = APIRouter(prefix="/admin", tags=["admin"], lifespan=replays_lifespan)
+router = APIRouter(
+    prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES, lifespan=replays_lifespan
+)
 
 RegistryDep = Annotated[ReplayRegistry, Depends(get_registry)]
 

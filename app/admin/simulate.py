@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.admin.auth import AdminDep
+from app.admin.auth import ADMIN_RESPONSES, AdminDep
 from app.deps import ServicesDep
 from app.routing import TicketFacts, decide
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)
 
 
 class SimulateRequest(BaseModel):
@@ -45,7 +45,11 @@ class SimulateRequest(BaseModel):
     }
 
 
-@router.post("/simulate", summary="Decide on ticket facts without touching Zendesk")
+@router.post(
+    "/simulate",
+    summary="Decide on ticket facts without touching Zendesk",
+    responses={400: {"description": "The body is not JSON"}},
+)
 async def simulate(body: SimulateRequest, services: ServicesDep, _: AdminDep) -> dict[str, Any]:
     today = body.now or services.clock().date()
     decision = decide(body.facts, services.policy, today)

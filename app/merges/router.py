@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.admin.auth import AdminDep
 from app.deps import ServicesDep
+from app.ids import MAX_ID
 from app.merges.guard import check_merge
 from app.merges.log import merge_log
 from app.merges.metrics import merge_metrics
 from app.zendesk import JobResult, ZendeskJobError
 
 GUARDED_KEY = "merges:guarded:{source_id}"
-MAX_ID = 2**63 - 1  # Zendesk ids and the store's integers are signed 64-bit
 TicketId = Annotated[int, Field(gt=0, le=MAX_ID)]
 LogKind = Literal["blocked", "performed", "failed", "detected", "repaired"]
 
@@ -82,10 +82,7 @@ _ZENDESK: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorOut, "description": "Zendesk is unavailable"},
 }
 router = APIRouter(tags=["merges"], responses=_AUTH)
-# Like the other /admin routers (app/admin/*.py) for now: 401/403 not declared. The security
-# contract tests hold that as one known finding for every /admin route; declare `_AUTH`
-# here when that fix lands on them all.
-admin_router = APIRouter(prefix="/admin", tags=["admin"])
+admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=_AUTH)
 
 
 class MergeBody(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from .context import Context
 from .eligibility_result import Eligibility
 from .facts import Inquiry, text
@@ -30,11 +32,30 @@ def contract_phrase(ctx: Context) -> str:
     return f"{kind} contract {text(contract.id) or '(id unknown)'}{status}"
 
 
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+MAX_QUOTED = 200
+
+
+def quote_safe(value: str) -> str:
+    """A requester's words on one line: no line breaks or control characters to
+    forge note lines, no bidi controls to reverse what agents read, bounded."""
+    chars = []
+    for char in value:
+        if char in BIDI_CONTROLS:
+            continue
+        category = unicodedata.category(char)
+        chars.append(" " if category in ("Cc", "Zl", "Zp") else char)
+    flat = " ".join("".join(chars).split())
+    return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "\u2026"
+
+
 def details(ctx: Context) -> str:
     """One sentence for [DETAILS]: who wrote in, about what, on which contract."""
     inquiry = INQUIRY_PHRASES.get(ctx.inquiry, "wrote in") if ctx.inquiry else "wrote in"
     channel = f" via {ctx.facts.ticket.channel.value}" if ctx.facts.ticket.channel else ""
-    subject = text(ctx.facts.ticket.subject)
+    subject = quote_safe(text(ctx.facts.ticket.subject) or "")
     quoted = f' Subject: "{subject}".' if subject else ""
     return f"{who(ctx)} {inquiry}{channel}; {contract_phrase(ctx)}.{quoted}"
 

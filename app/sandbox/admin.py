@@ -12,17 +12,43 @@ from app.sandbox.errors import ZendeskError, not_found, record_invalid
 WEBHOOK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 WEBHOOK_FORMATS = ("json", "xml", "form_encoded")
 WEBHOOK_STATUSES = ("active", "inactive")
-_WEBHOOK_KEYS = ("name", "description", "endpoint", "http_method", "request_format", "status",
-                 "subscriptions", "authentication", "custom_headers")
-_TRIGGER_KEYS = ("title", "description", "active", "position", "conditions", "actions",
-                 "category_id")
+_WEBHOOK_KEYS = (
+    "name",
+    "description",
+    "endpoint",
+    "http_method",
+    "request_format",
+    "status",
+    "subscriptions",
+    "authentication",
+    "custom_headers",
+)
+_TRIGGER_KEYS = (
+    "title",
+    "description",
+    "active",
+    "position",
+    "conditions",
+    "actions",
+    "category_id",
+)
 
 
 def webhook_invalid(field: str, detail: str) -> ZendeskError:
     """The webhooks API answers errors as a JSON:API-style `errors` list."""
-    return ZendeskError(400, {"errors": [{"code": "InvalidInput", "title": "Invalid input",
-                                          "detail": detail,
-                                          "source": {"pointer": f"/webhook/{field}"}}]})
+    return ZendeskError(
+        400,
+        {
+            "errors": [
+                {
+                    "code": "InvalidInput",
+                    "title": "Invalid input",
+                    "detail": detail,
+                    "source": {"pointer": f"/webhook/{field}"},
+                }
+            ]
+        },
+    )
 
 
 class AdminStore:
@@ -55,10 +81,18 @@ class AdminStore:
         now = iso(self.ctx.stamps.next())
         webhook_id = f"01SBXWEBHOOK{self.ctx.ids.next('webhook'):014d}"
         record: Json = {
-            "id": webhook_id, "name": None, "description": None, "endpoint": None,
-            "http_method": "POST", "request_format": "json", "status": "active",
-            "subscriptions": ["conditional_ticket_events"], "created_at": now,
-            "created_by": None, "updated_at": now, "updated_by": None,
+            "id": webhook_id,
+            "name": None,
+            "description": None,
+            "endpoint": None,
+            "http_method": "POST",
+            "request_format": "json",
+            "status": "active",
+            "subscriptions": ["conditional_ticket_events"],
+            "created_at": now,
+            "created_by": None,
+            "updated_at": now,
+            "updated_by": None,
         }
         record.update({k: copy.deepcopy(data[k]) for k in _WEBHOOK_KEYS if k in data})
         _check_webhook(record)
@@ -70,8 +104,10 @@ class AdminStore:
     @synchronized
     def update_webhook(self, webhook_id: str, data: Json) -> None:
         """PUT and PATCH: the given keys replace the stored ones."""
-        record = {**self._webhook(webhook_id),
-                  **{k: copy.deepcopy(data[k]) for k in _WEBHOOK_KEYS if k in data}}
+        record = {
+            **self._webhook(webhook_id),
+            **{k: copy.deepcopy(data[k]) for k in _WEBHOOK_KEYS if k in data},
+        }
         _check_webhook(record)
         record["updated_at"] = iso(self.ctx.stamps.next())
         self._webhooks[webhook_id] = record
@@ -109,10 +145,18 @@ class AdminStore:
     def create_trigger(self, data: Json) -> Json:
         now = iso(self.ctx.stamps.next())
         record: Json = {
-            "id": self.ctx.ids.next("trigger"), "title": None, "raw_title": None,
-            "description": None, "active": True, "position": len(self._triggers) + 1,
-            "conditions": {"all": [], "any": []}, "actions": [], "category_id": None,
-            "default": False, "created_at": now, "updated_at": now,
+            "id": self.ctx.ids.next("trigger"),
+            "title": None,
+            "raw_title": None,
+            "description": None,
+            "active": True,
+            "position": len(self._triggers) + 1,
+            "conditions": {"all": [], "any": []},
+            "actions": [],
+            "category_id": None,
+            "default": False,
+            "created_at": now,
+            "updated_at": now,
         }
         record.update({k: copy.deepcopy(data[k]) for k in _TRIGGER_KEYS if k in data})
         _check_trigger(record)
@@ -121,8 +165,10 @@ class AdminStore:
 
     @synchronized
     def update_trigger(self, trigger_id: int, data: Json) -> Json:
-        record = {**self._trigger(trigger_id),
-                  **{k: copy.deepcopy(data[k]) for k in _TRIGGER_KEYS if k in data}}
+        record = {
+            **self._trigger(trigger_id),
+            **{k: copy.deepcopy(data[k]) for k in _TRIGGER_KEYS if k in data},
+        }
         _check_trigger(record)
         record["updated_at"] = iso(self.ctx.stamps.next())
         self._triggers[trigger_id] = record
@@ -149,8 +195,11 @@ def _check_webhook(record: Json) -> None:
     for key in ("name", "endpoint"):
         if not isinstance(record.get(key), str) or not record[key].strip():
             raise webhook_invalid(key, f"{key} is required")
-    allowed = {"http_method": WEBHOOK_METHODS, "request_format": WEBHOOK_FORMATS,
-               "status": WEBHOOK_STATUSES}
+    allowed = {
+        "http_method": WEBHOOK_METHODS,
+        "request_format": WEBHOOK_FORMATS,
+        "status": WEBHOOK_STATUSES,
+    }
     for key, values in allowed.items():
         if record.get(key) not in values:
             raise webhook_invalid(key, f"{key} must be one of {', '.join(values)}")

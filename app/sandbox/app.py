@@ -26,8 +26,17 @@ from app.sandbox.routes import (
 )
 from app.sandbox.state import SandboxState
 
-ZENDESK_ROUTERS = (tickets.router, tags.router, comments.router, macros.router, jobs.router,
-                   lookups.router, search.router, export.router, admin.router)
+ZENDESK_ROUTERS = (
+    tickets.router,
+    tags.router,
+    comments.router,
+    macros.router,
+    jobs.router,
+    lookups.router,
+    search.router,
+    export.router,
+    admin.router,
+)
 
 
 def create_sandbox_app(state: SandboxState | None = None) -> FastAPI:
@@ -60,6 +69,9 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-    body = {"error": "InvalidValue", "description": "Invalid request",
-            "details": jsonable_encoder(exc.errors())}
+    body = {
+        "error": "InvalidValue",
+        "description": "Invalid request",
+        "details": jsonable_encoder(exc.errors()),
+    }
     return JSONResponse(body, status_code=400)

@@ -31,8 +31,9 @@ def bad_request(description: str, error: str = "InvalidValue") -> ZendeskError:
 
 
 def too_many_values(limit: int, what: str) -> ZendeskError:
-    return ZendeskError(400, {"error": "TooManyValues",
-                              "description": f"At most {limit} {what} per request"})
+    return ZendeskError(
+        400, {"error": "TooManyValues", "description": f"At most {limit} {what} per request"}
+    )
 
 
 def record_invalid(field: str, description: str, error: str = "InvalidValue") -> ZendeskError:

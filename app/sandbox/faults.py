@@ -22,8 +22,10 @@ from app.sandbox.context import Json, synchronized
 
 _BODIES: dict[int, Json] = {
     409: {"error": "DatabaseConflict", "description": "Database collision"},
-    429: {"error": "APIRateLimitExceeded",
-          "description": "Number of allowed API requests per minute exceeded"},
+    429: {
+        "error": "APIRateLimitExceeded",
+        "description": "Number of allowed API requests per minute exceeded",
+    },
     500: {"error": "InternalServerError", "description": "Something went wrong"},
     503: {"error": "ServiceUnavailable", "description": "Service temporarily unavailable"},
     504: {"error": "GatewayTimeout", "description": "The request timed out"},

@@ -71,10 +71,12 @@ class JobQueue:
         if len(inflight) >= self.max_inflight:
             raise ZendeskError(
                 429,
-                {"error": "TooManyJobs",
-                 "description": f"Number of allowed queued or running jobs ({self.max_inflight})"
-                                " exceeded",
-                 "current_job_ids": inflight},
+                {
+                    "error": "TooManyJobs",
+                    "description": f"Number of allowed queued or running jobs ({self.max_inflight})"
+                    " exceeded",
+                    "current_job_ids": inflight,
+                },
                 {"zendesk-ratelimit-inflight-jobs": self._header(len(inflight))},
             )
         number = self.ctx.ids.next("job")
@@ -125,10 +127,17 @@ class JobQueue:
         job.status = outcome.status
         stamp = iso(self.ctx.stamps.now())
         job.message = outcome.message or (
-            f"Completed at {stamp}" if outcome.status == "completed" else f"Failed at {stamp}")
+            f"Completed at {stamp}" if outcome.status == "completed" else f"Failed at {stamp}"
+        )
 
     def _render(self, job: _Job) -> Json:
-        return {"id": job.id, "url": self.ctx.api_url(f"job_statuses/{job.id}"),
-                "job_type": job.job_type, "total": job.total, "progress": job.progress,
-                "status": job.status, "message": job.message,
-                "results": None if job.results is None else [dict(r) for r in job.results]}
+        return {
+            "id": job.id,
+            "url": self.ctx.api_url(f"job_statuses/{job.id}"),
+            "job_type": job.job_type,
+            "total": job.total,
+            "progress": job.progress,
+            "status": job.status,
+            "message": job.message,
+            "results": None if job.results is None else [dict(r) for r in job.results],
+        }

@@ -81,8 +81,11 @@ class WindowCounter:
 
 class RateLimits:
     def __init__(
-        self, lock: threading.RLock, clock: Callable[[], float],
-        ticket_updates_per_minute: int | None = None, requests_per_minute: int | None = None,
+        self,
+        lock: threading.RLock,
+        clock: Callable[[], float],
+        ticket_updates_per_minute: int | None = None,
+        requests_per_minute: int | None = None,
     ) -> None:
         self._lock = lock
         self.requests = WindowCounter(clock, requests_per_minute, NOMINAL_REQUESTS)
@@ -103,8 +106,10 @@ class RateLimits:
 
     @synchronized
     def settings(self) -> Json:
-        return {"ticket_updates_per_minute": self.updates.limit,
-                "requests_per_minute": self.requests.limit}
+        return {
+            "ticket_updates_per_minute": self.updates.limit,
+            "requests_per_minute": self.requests.limit,
+        }
 
     @synchronized
     def clear(self) -> None:
@@ -136,6 +141,8 @@ def update_headers(verdict: Verdict) -> dict[str, str]:
 
 
 def too_many(verdict: Verdict, what: str) -> tuple[int, Json, dict[str, str]]:
-    body = {"error": "APIRateLimitExceeded",
-            "description": f"Number of allowed {what} per minute exceeded"}
+    body = {
+        "error": "APIRateLimitExceeded",
+        "description": f"Number of allowed {what} per minute exceeded",
+    }
     return 429, body, {"Retry-After": str(verdict.retry_after)}

@@ -55,8 +55,12 @@ class Directory:
     def load(self, seed: Seed) -> None:
         self._records = {kind: {r["id"]: r for r in seed.records.get(kind, [])} for kind in KINDS}
         self._field_defs = {
-            f["id"]: FieldDef(f["id"], f["title"], f["type"],
-                              tuple(o["value"] for o in f.get("custom_field_options") or []))
+            f["id"]: FieldDef(
+                f["id"],
+                f["title"],
+                f["type"],
+                tuple(o["value"] for o in f.get("custom_field_options") or []),
+            )
             for _, f in sorted(self._records["ticket_fields"].items())
         }
 
@@ -99,14 +103,20 @@ class Directory:
         if role not in USER_ROLES:
             raise record_invalid("role", f"Role: {role} is not valid")
         if email is not None and self._user_by_email(str(email)) is not None:
-            raise record_invalid("email", f"Email: {email} is already being used by another user",
-                                 "DuplicateValue")
+            raise record_invalid(
+                "email", f"Email: {email} is already being used by another user", "DuplicateValue"
+            )
         org_id = data.get("organization_id")
         if org_id is not None and org_id not in self._records["organizations"]:
             raise record_invalid("organization_id", "Organization: is invalid")
         now = iso(self.ctx.stamps.next())
-        user = new_user(self.ctx.ids.next("user"), name, email, str(role),
-                        {"created_at": now, "updated_at": now})
+        user = new_user(
+            self.ctx.ids.next("user"),
+            name,
+            email,
+            str(role),
+            {"created_at": now, "updated_at": now},
+        )
         for key in ("external_id", "phone", "time_zone", "locale"):
             if key in data:
                 user[key] = data[key]
@@ -139,16 +149,24 @@ class Directory:
         if external_id is not None and any(
             str(o.get("external_id") or "").lower() == str(external_id).lower() for o in orgs
         ):
-            raise record_invalid("external_id", "External ID: has already been taken",
-                                 "DuplicateValue")
+            raise record_invalid(
+                "external_id", "External ID: has already been taken", "DuplicateValue"
+            )
         now = iso(self.ctx.stamps.next())
         org: Json = {
-            "id": self.ctx.ids.next("organization"), "name": name, "external_id": external_id,
-            "domain_names": list(data.get("domain_names") or []), "details": "", "notes": "",
-            "group_id": data.get("group_id"), "shared_tickets": False, "shared_comments": False,
+            "id": self.ctx.ids.next("organization"),
+            "name": name,
+            "external_id": external_id,
+            "domain_names": list(data.get("domain_names") or []),
+            "details": "",
+            "notes": "",
+            "group_id": data.get("group_id"),
+            "shared_tickets": False,
+            "shared_comments": False,
             "tags": list(data.get("tags") or []),
             "organization_fields": dict(data.get("organization_fields") or {}),
-            "created_at": now, "updated_at": now,
+            "created_at": now,
+            "updated_at": now,
         }
         self._records["organizations"][org["id"]] = org
         return self._render("organizations", org)
@@ -158,17 +176,30 @@ class Directory:
         """Define a user or organization field (`kind` is `user_fields`/`organization_fields`)."""
         now = iso(self.ctx.stamps.next())
         record: Json = {
-            "id": self.ctx.ids.next(KINDS[kind]), "key": key, "type": field_type,
-            "title": title, "raw_title": title, "description": "", "active": True,
-            "position": len(self._records[kind]) + 1, "created_at": now, "updated_at": now,
+            "id": self.ctx.ids.next(KINDS[kind]),
+            "key": key,
+            "type": field_type,
+            "title": title,
+            "raw_title": title,
+            "description": "",
+            "active": True,
+            "position": len(self._records[kind]) + 1,
+            "created_at": now,
+            "updated_at": now,
         }
         self._records[kind][record["id"]] = record
         return self._render(kind, record)
 
     def _user_by_email(self, email: str) -> Json | None:
         wanted = email.lower()
-        return next((u for u in self._records["users"].values()
-                     if str(u.get("email") or "").lower() == wanted), None)
+        return next(
+            (
+                u
+                for u in self._records["users"].values()
+                if str(u.get("email") or "").lower() == wanted
+            ),
+            None,
+        )
 
     def _render(self, kind: str, record: Json) -> Json:
         return {"url": self.ctx.api_url(f"{kind}/{record['id']}"), **copy.deepcopy(record)}

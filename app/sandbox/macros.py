@@ -41,8 +41,11 @@ class MacroBook:
 
     @synchronized
     def records(self, active: bool | None = None) -> list[Json]:
-        return [self._render(m) for _, m in sorted(self._macros.items())
-                if active is None or m["active"] == active]
+        return [
+            self._render(m)
+            for _, m in sorted(self._macros.items())
+            if active is None or m["active"] == active
+        ]
 
     @synchronized
     def get(self, macro_id: int) -> Json:
@@ -61,8 +64,13 @@ class MacroBook:
         if not actions:
             raise record_invalid("actions", "Actions: cannot be blank", "BlankValue")
         now = iso(self.ctx.stamps.next())
-        macro = new_macro(self.ctx.ids.next("macro"), title, copy.deepcopy(actions),
-                          len(self._macros) + 1, {"created_at": now, "updated_at": now})
+        macro = new_macro(
+            self.ctx.ids.next("macro"),
+            title,
+            copy.deepcopy(actions),
+            len(self._macros) + 1,
+            {"created_at": now, "updated_at": now},
+        )
         macro["active"] = active
         self._macros[macro["id"]] = macro
         return self._render(macro)
@@ -111,8 +119,12 @@ def _text(value: Any) -> str:
 
 def comment_result(comment: CommentInput) -> Json:
     public = True if comment.public is None else comment.public
-    return {"body": comment.body, "html_body": comment.html_body, "public": public,
-            "scoped_body": [["channel:all", comment.body]]}
+    return {
+        "body": comment.body,
+        "html_body": comment.html_body,
+        "public": public,
+        "scoped_body": [["channel:all", comment.body]],
+    }
 
 
 def changes_result(changes: TicketChanges) -> Json:

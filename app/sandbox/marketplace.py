@@ -20,9 +20,15 @@ from app.sandbox.context import Json, synchronized
 ROLES = ("client", "freelancer")
 
 _CONTRACT_DEFAULTS: Json = {
-    "type": None, "status": None, "payments": [], "funds_in_escrow": "0.00",
-    "escrow_released_on": None, "refund_request": None, "payment_past_due_days": 0,
-    "client_username": None, "freelancer_username": None,
+    "type": None,
+    "status": None,
+    "payments": [],
+    "funds_in_escrow": "0.00",
+    "escrow_released_on": None,
+    "refund_request": None,
+    "payment_past_due_days": 0,
+    "client_username": None,
+    "freelancer_username": None,
 }
 
 
@@ -58,8 +64,10 @@ class MarketplaceDirectory:
         record["username"] = str(username)
         record.setdefault("ndf", False)
         record.setdefault("profile_url", f"https://marketplace.example/users/{username}")
-        record.setdefault("segment" if record["role"] == "client" else "badge",
-                          None if record["role"] == "client" else "none")
+        record.setdefault(
+            "segment" if record["role"] == "client" else "badge",
+            None if record["role"] == "client" else "none",
+        )
         self._users[record["username"]] = record
         return copy.deepcopy(record)
 

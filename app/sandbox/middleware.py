@@ -91,7 +91,11 @@ class SandboxMiddleware:
 
 
 async def _respond(
-    scope: Scope, receive: Receive, send: Send, status: int, body: Json,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    body: Json,
     headers: dict[str, str],
 ) -> None:
     await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)

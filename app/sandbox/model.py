@@ -23,10 +23,18 @@ STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("urgent", "high", "normal", "low")
 TYPES = ("problem", "incident", "question", "task")
 ENUM_PROPS: dict[str, tuple[str, ...]] = {
-    "status": STATUSES, "priority": PRIORITIES, "type": TYPES,
+    "status": STATUSES,
+    "priority": PRIORITIES,
+    "type": TYPES,
 }
-ID_PROPS = ("requester_id", "assignee_id", "group_id", "organization_id", "brand_id",
-            "ticket_form_id")
+ID_PROPS = (
+    "requester_id",
+    "assignee_id",
+    "group_id",
+    "organization_id",
+    "brand_id",
+    "ticket_form_id",
+)
 # Properties whose changes are audited, in the order Zendesk lists them.
 TRACKED = ("subject", "status", "priority", "type", *ID_PROPS, "external_id")
 MAX_COMMENTS = 5000
@@ -157,7 +165,8 @@ def parse_comment(raw: Any) -> CommentInput:
     public = raw.get("public")
     author = raw.get("author_id")
     return CommentInput(
-        body=plain, html_body=rendered,
+        body=plain,
+        html_body=rendered,
         public=None if public is None else bool(public),
         author_id=None if author is None else _id("author_id", author),
     )
@@ -297,13 +306,15 @@ def change_events(before: Ticket, after: Ticket, field_ids: list[int]) -> list[J
 def create_events(ticket: Ticket, field_ids: list[int]) -> list[Json]:
     events: list[Json] = [
         {"type": "Create", "field_name": prop, "value": getattr(ticket, prop)}
-        for prop in TRACKED if getattr(ticket, prop) is not None
+        for prop in TRACKED
+        if getattr(ticket, prop) is not None
     ]
     if ticket.tags:
         events.append({"type": "Create", "field_name": "tags", "value": list(ticket.tags)})
     events += [
         {"type": "Create", "field_name": str(fid), "value": ticket.fields[fid]}
-        for fid in field_ids if ticket.fields.get(fid) is not None
+        for fid in field_ids
+        if ticket.fields.get(fid) is not None
     ]
     return events
 
@@ -313,14 +324,27 @@ def _change(name: str, value: Any, previous: Any) -> Json:
 
 
 def comment_record(
-    comment_id: int, audit_id: int, data: CommentInput, author_id: int, public: bool,
-    via_: Json, created_at: int,
+    comment_id: int,
+    audit_id: int,
+    data: CommentInput,
+    author_id: int,
+    public: bool,
+    via_: Json,
+    created_at: int,
 ) -> Json:
     return {
-        "id": comment_id, "type": "Comment", "author_id": author_id, "body": data.body,
-        "html_body": data.html_body, "plain_body": data.body, "public": public,
-        "attachments": [], "audit_id": audit_id, "via": copy.deepcopy(via_),
-        "created_at": iso(created_at), "metadata": {"system": {}, "custom": {}},
+        "id": comment_id,
+        "type": "Comment",
+        "author_id": author_id,
+        "body": data.body,
+        "html_body": data.html_body,
+        "plain_body": data.body,
+        "public": public,
+        "attachments": [],
+        "audit_id": audit_id,
+        "via": copy.deepcopy(via_),
+        "created_at": iso(created_at),
+        "metadata": {"system": {}, "custom": {}},
     }
 
 
@@ -328,21 +352,42 @@ def render_ticket(ticket: Ticket, field_ids: list[int], url: str) -> Json:
     """The ticket as the API shows it (no comments; custom fields for every field)."""
     custom = [{"id": fid, "value": copy.deepcopy(ticket.fields.get(fid))} for fid in field_ids]
     return {
-        "url": url, "id": ticket.id, "external_id": ticket.external_id,
-        "via": copy.deepcopy(ticket.via), "created_at": iso(ticket.created_at),
+        "url": url,
+        "id": ticket.id,
+        "external_id": ticket.external_id,
+        "via": copy.deepcopy(ticket.via),
+        "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),
-        "generated_timestamp": ticket.updated_at // 1_000_000, "type": ticket.type,
-        "subject": ticket.subject, "raw_subject": ticket.subject,
-        "description": ticket.description, "priority": ticket.priority,
-        "status": ticket.status, "recipient": None, "requester_id": ticket.requester_id,
-        "submitter_id": ticket.submitter_id, "assignee_id": ticket.assignee_id,
-        "organization_id": ticket.organization_id, "group_id": ticket.group_id,
-        "collaborator_ids": [], "follower_ids": [], "email_cc_ids": [],
-        "forum_topic_id": None, "problem_id": None, "has_incidents": False,
-        "is_public": ticket.is_public, "due_at": None, "tags": list(ticket.tags),
-        "custom_fields": custom, "fields": copy.deepcopy(custom),
-        "satisfaction_rating": None, "sharing_agreement_ids": [], "followup_ids": [],
-        "ticket_form_id": ticket.ticket_form_id, "brand_id": ticket.brand_id,
-        "allow_channelback": False, "allow_attachments": True,
+        "generated_timestamp": ticket.updated_at // 1_000_000,
+        "type": ticket.type,
+        "subject": ticket.subject,
+        "raw_subject": ticket.subject,
+        "description": ticket.description,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "recipient": None,
+        "requester_id": ticket.requester_id,
+        "submitter_id": ticket.submitter_id,
+        "assignee_id": ticket.assignee_id,
+        "organization_id": ticket.organization_id,
+        "group_id": ticket.group_id,
+        "collaborator_ids": [],
+        "follower_ids": [],
+        "email_cc_ids": [],
+        "forum_topic_id": None,
+        "problem_id": None,
+        "has_incidents": False,
+        "is_public": ticket.is_public,
+        "due_at": None,
+        "tags": list(ticket.tags),
+        "custom_fields": custom,
+        "fields": copy.deepcopy(custom),
+        "satisfaction_rating": None,
+        "sharing_agreement_ids": [],
+        "followup_ids": [],
+        "ticket_form_id": ticket.ticket_form_id,
+        "brand_id": ticket.brand_id,
+        "allow_channelback": False,
+        "allow_attachments": True,
         "from_messaging_channel": False,
     }

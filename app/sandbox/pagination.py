@@ -71,7 +71,10 @@ def with_params(request: Request, drop: Sequence[str] = (), **params: Any) -> st
 
 
 def paginate(
-    request: Request, key: str, items: Sequence[Any], sort_key: SortKey = _by_id,
+    request: Request,
+    key: str,
+    items: Sequence[Any],
+    sort_key: SortKey = _by_id,
     render: Render = _as_is,
 ) -> Json:
     """`{key: page, ...}` in the style the request asked for.
@@ -84,7 +87,10 @@ def paginate(
 
 
 def cursor_page(
-    request: Request, key: str, items: Sequence[Any], sort_key: SortKey = _by_id,
+    request: Request,
+    key: str,
+    items: Sequence[Any],
+    sort_key: SortKey = _by_id,
     render: Render = _as_is,
 ) -> Json:
     size = int_param(request, "page[size]", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
@@ -114,16 +120,16 @@ def cursor_page(
         },
         "links": {
             "next": with_params(request, cursor_drop, **{"page[after]": after_cursor})
-            if more_after else None,
+            if more_after
+            else None,
             "prev": with_params(request, cursor_drop, **{"page[before]": before_cursor})
-            if more_before else None,
+            if more_before
+            else None,
         },
     }
 
 
-def offset_page(
-    request: Request, key: str, items: Sequence[Any], render: Render = _as_is
-) -> Json:
+def offset_page(request: Request, key: str, items: Sequence[Any], render: Render = _as_is) -> Json:
     per_page = int_param(request, "per_page", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     number = int_param(request, "page", 1, 1, MAX_OFFSET_RECORDS)
     start = (number - 1) * per_page

@@ -24,13 +24,21 @@ _RELATIVE = re.compile(r"^(\d+)(minutes?|hours?|days?|weeks?)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400, "week": 604_800}
 _DAY_US = 86_400 * 1_000_000
 
-_ID_KEYS = {"group": "group_id", "group_id": "group_id", "assignee": "assignee_id",
-            "assignee_id": "assignee_id", "requester": "requester_id",
-            "requester_id": "requester_id", "brand": "brand_id", "brand_id": "brand_id",
-            "form": "ticket_form_id", "ticket_form_id": "ticket_form_id",
-            "organization": "organization_id", "organization_id": "organization_id"}
-_ORDERS: dict[str, tuple[str, ...]] = {"status": STATUSES,
-                                       "priority": tuple(reversed(PRIORITIES))}
+_ID_KEYS = {
+    "group": "group_id",
+    "group_id": "group_id",
+    "assignee": "assignee_id",
+    "assignee_id": "assignee_id",
+    "requester": "requester_id",
+    "requester_id": "requester_id",
+    "brand": "brand_id",
+    "brand_id": "brand_id",
+    "form": "ticket_form_id",
+    "ticket_form_id": "ticket_form_id",
+    "organization": "organization_id",
+    "organization_id": "organization_id",
+}
+_ORDERS: dict[str, tuple[str, ...]] = {"status": STATUSES, "priority": tuple(reversed(PRIORITIES))}
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,7 @@ def _check(term: Term, group_ids: Mapping[str, int], now_us: int) -> Callable[[T
     return positive
 
 
-def _positive(
-    term: Term, group_ids: Mapping[str, int], now_us: int
-) -> Callable[[Ticket], bool]:
+def _positive(term: Term, group_ids: Mapping[str, int], now_us: int) -> Callable[[Ticket], bool]:
     key, op, value = term.key, term.op, term.value
     lowered = value.lower()
     if key in _ORDERS:
@@ -127,14 +133,24 @@ def _compare_rank(order: tuple[str, ...], current: str | None, op: str, value: s
 
 
 def _compare(left: int, op: str, right: int) -> bool:
-    return {":": left == right, "<": left < right, "<=": left <= right,
-            ">": left > right, ">=": left >= right}[op]
+    return {
+        ":": left == right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
 
 
 def _compare_time(stamp: int, op: str, moment: tuple[int, int]) -> bool:
     start, end = moment  # the instant or day the value names: [start, end)
-    return {":": start <= stamp < end, "<": stamp < start, "<=": stamp < end,
-            ">": stamp >= end, ">=": stamp >= start}[op]
+    return {
+        ":": start <= stamp < end,
+        "<": stamp < start,
+        "<=": stamp < end,
+        ">": stamp >= end,
+        ">=": stamp >= start,
+    }[op]
 
 
 def _moment(value: str, now_us: int) -> tuple[int, int] | None:

@@ -103,8 +103,10 @@ class Seed:
 
 def build_seed(ids: Ids, now: str) -> Seed:
     stamps = {"created_at": now, "updated_at": now}
-    fields = [_ticket_field(ids, i, title, kind, names, stamps)
-              for i, (title, kind, names) in enumerate(TICKET_FIELDS)]
+    fields = [
+        _ticket_field(ids, i, title, kind, names, stamps)
+        for i, (title, kind, names) in enumerate(TICKET_FIELDS)
+    ]
     field_ids = [f["id"] for f in fields]
     forms = [_form(ids, i, name, field_ids, stamps) for i, name in enumerate(FORMS)]
     return Seed(
@@ -128,63 +130,135 @@ def service_user(ids: Ids, stamps: Json) -> Json:
 
 def new_user(user_id: int, name: str, email: str | None, role: str, stamps: Json) -> Json:
     return {
-        "id": user_id, "name": name, "email": email, "role": role, "role_type": None,
-        "active": True, "verified": True, "suspended": False, "shared": False,
-        "moderator": role != "end-user", "only_private_comments": False,
-        "organization_id": None, "default_group_id": None, "external_id": None,
-        "phone": None, "time_zone": "UTC", "locale": "en-US", "tags": [],
-        "user_fields": {}, **stamps,
+        "id": user_id,
+        "name": name,
+        "email": email,
+        "role": role,
+        "role_type": None,
+        "active": True,
+        "verified": True,
+        "suspended": False,
+        "shared": False,
+        "moderator": role != "end-user",
+        "only_private_comments": False,
+        "organization_id": None,
+        "default_group_id": None,
+        "external_id": None,
+        "phone": None,
+        "time_zone": "UTC",
+        "locale": "en-US",
+        "tags": [],
+        "user_fields": {},
+        **stamps,
     }
 
 
 def _group(ids: Ids, position: int, name: str, stamps: Json) -> Json:
-    return {"id": ids.next("group"), "name": name, "description": "", "default": position == 0,
-            "deleted": False, "is_public": True, **stamps}
+    return {
+        "id": ids.next("group"),
+        "name": name,
+        "description": "",
+        "default": position == 0,
+        "deleted": False,
+        "is_public": True,
+        **stamps,
+    }
 
 
 def _ticket_field(
     ids: Ids, position: int, title: str, kind: str, names: list[str], stamps: Json
 ) -> Json:
     record: Json = {
-        "id": ids.next("ticket_field"), "type": kind, "title": title, "raw_title": title,
-        "description": "", "raw_description": "", "agent_description": None,
-        "position": position + 1, "active": True, "required": False,
-        "collapsed_for_agents": False, "regexp_for_validation": None,
-        "title_in_portal": title, "raw_title_in_portal": title, "visible_in_portal": True,
-        "editable_in_portal": False, "required_in_portal": False, "tag": None,
-        "removable": True, "key": None, **stamps,
+        "id": ids.next("ticket_field"),
+        "type": kind,
+        "title": title,
+        "raw_title": title,
+        "description": "",
+        "raw_description": "",
+        "agent_description": None,
+        "position": position + 1,
+        "active": True,
+        "required": False,
+        "collapsed_for_agents": False,
+        "regexp_for_validation": None,
+        "title_in_portal": title,
+        "raw_title_in_portal": title,
+        "visible_in_portal": True,
+        "editable_in_portal": False,
+        "required_in_portal": False,
+        "tag": None,
+        "removable": True,
+        "key": None,
+        **stamps,
     }
     if names:
         record["custom_field_options"] = [
-            {"id": ids.next("field_option"), "name": name, "raw_name": name,
-             "value": option_tag(title, name), "default": False}
+            {
+                "id": ids.next("field_option"),
+                "name": name,
+                "raw_name": name,
+                "value": option_tag(title, name),
+                "default": False,
+            }
             for name in names
         ]
     return record
 
 
 def _form(ids: Ids, position: int, name: str, field_ids: list[int], stamps: Json) -> Json:
-    return {"id": ids.next("ticket_form"), "name": name, "raw_name": name, "display_name": name,
-            "raw_display_name": name, "end_user_visible": True, "position": position + 1,
-            "ticket_field_ids": list(field_ids), "active": True, "default": position == 0,
-            "in_all_brands": True, "restricted_brand_ids": [], **stamps}
+    return {
+        "id": ids.next("ticket_form"),
+        "name": name,
+        "raw_name": name,
+        "display_name": name,
+        "raw_display_name": name,
+        "end_user_visible": True,
+        "position": position + 1,
+        "ticket_field_ids": list(field_ids),
+        "active": True,
+        "default": position == 0,
+        "in_all_brands": True,
+        "restricted_brand_ids": [],
+        **stamps,
+    }
 
 
 def _brand(ids: Ids, name: str, form_ids: list[int], stamps: Json) -> Json:
     subdomain = slug(name).replace("_", "")
-    return {"id": ids.next("brand"), "name": name, "brand_url": f"https://{subdomain}.zendesk.com",
-            "subdomain": subdomain, "host_mapping": None, "has_help_center": True,
-            "help_center_state": "enabled", "active": True, "default": True, "is_deleted": False,
-            "logo": None, "ticket_form_ids": list(form_ids),
-            "signature_template": "{{agent.signature}}", **stamps}
+    return {
+        "id": ids.next("brand"),
+        "name": name,
+        "brand_url": f"https://{subdomain}.zendesk.com",
+        "subdomain": subdomain,
+        "host_mapping": None,
+        "has_help_center": True,
+        "help_center_state": "enabled",
+        "active": True,
+        "default": True,
+        "is_deleted": False,
+        "logo": None,
+        "ticket_form_ids": list(form_ids),
+        "signature_template": "{{agent.signature}}",
+        **stamps,
+    }
 
 
 def _macro(ids: Ids, position: int, title: str, tags: str, stamps: Json) -> Json:
-    return new_macro(ids.next("macro"), title, [{"field": "current_tags", "value": tags}],
-                     position + 1, stamps)
+    return new_macro(
+        ids.next("macro"), title, [{"field": "current_tags", "value": tags}], position + 1, stamps
+    )
 
 
 def new_macro(macro_id: int, title: str, actions: list[Json], position: int, stamps: Json) -> Json:
-    return {"id": macro_id, "title": title, "raw_title": title, "description": None,
-            "active": True, "position": position, "restriction": None, "default": False,
-            "actions": actions, **stamps}
+    return {
+        "id": macro_id,
+        "title": title,
+        "raw_title": title,
+        "description": None,
+        "active": True,
+        "position": position,
+        "restriction": None,
+        "default": False,
+        "actions": actions,
+        **stamps,
+    }

@@ -24,7 +24,11 @@ class SandboxServer:
     """
 
     def __init__(
-        self, state: SandboxState | None = None, *, host: str = "127.0.0.1", port: int = 0,
+        self,
+        state: SandboxState | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
         startup_timeout: float = 10.0,
     ) -> None:
         self.state = state if state is not None else SandboxState()
@@ -45,12 +49,21 @@ class SandboxServer:
         self.port = sock.getsockname()[1]
         self.state.base_url = self.url
         config = uvicorn.Config(
-            create_sandbox_app(self.state), log_config=None, log_level="warning",
-            access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=2,
+            create_sandbox_app(self.state),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"sandbox-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         try:
             self._wait_until_answering()
@@ -83,7 +96,9 @@ class SandboxServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()
@@ -92,7 +107,9 @@ class SandboxServer:
         return await asyncio.to_thread(self.start)
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self.stop)
@@ -105,8 +122,9 @@ def _answers(url: str) -> bool:
         return False
 
 
-def run_sandbox(host: str = "127.0.0.1", port: int = 8081,
-                state: SandboxState | None = None) -> None:
+def run_sandbox(
+    host: str = "127.0.0.1", port: int = 8081, state: SandboxState | None = None
+) -> None:
     """Serve the sandbox until interrupted (`python -m app sandbox --port N`)."""
     state = state if state is not None else SandboxState()
     state.base_url = f"http://{host}:{port}"

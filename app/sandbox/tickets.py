@@ -38,10 +38,21 @@ from app.sandbox.model import (
 MERGED_TAG = "closed_by_merge"
 
 # What each id property must point at.
-_ID_KINDS = {"requester_id": "users", "group_id": "groups", "organization_id": "organizations",
-             "brand_id": "brands", "ticket_form_id": "ticket_forms"}
-_ID_LABELS = {"requester_id": "Requester", "group_id": "Group", "organization_id": "Organization",
-              "brand_id": "Brand", "ticket_form_id": "Ticket form", "assignee_id": "Assignee"}
+_ID_KINDS = {
+    "requester_id": "users",
+    "group_id": "groups",
+    "organization_id": "organizations",
+    "brand_id": "brands",
+    "ticket_form_id": "ticket_forms",
+}
+_ID_LABELS = {
+    "requester_id": "Requester",
+    "group_id": "Group",
+    "organization_id": "Organization",
+    "brand_id": "Brand",
+    "ticket_form_id": "Ticket form",
+    "assignee_id": "Assignee",
+}
 
 
 @dataclass
@@ -99,8 +110,9 @@ class TicketStore:
     def changed_since(self, after: list[int], until_us: int | None) -> list[Ticket]:
         """Tickets whose `[updated_at, id]` is > after, in that order; for exports."""
         keyed = sorted(([t.updated_at, t.id], t) for t in self._tickets.values())
-        return [t for key, t in keyed
-                if key > after and (until_us is None or t.updated_at <= until_us)]
+        return [
+            t for key, t in keyed if key > after and (until_us is None or t.updated_at <= until_us)
+        ]
 
     @synchronized
     def render(self, ticket: Ticket) -> Json:
@@ -111,8 +123,11 @@ class TicketStore:
     def raw(self, ticket_id: int) -> Json:
         """The stored ticket with all its comments and audits (for assertions)."""
         ticket = self._ticket(ticket_id)
-        return {**self._render(ticket), "comments": copy.deepcopy(ticket.comments),
-                "audits": copy.deepcopy(ticket.audits)}
+        return {
+            **self._render(ticket),
+            "comments": copy.deepcopy(ticket.comments),
+            "audits": copy.deepcopy(ticket.audits),
+        }
 
     @synchronized
     def comments(self, ticket_id: int) -> list[Json]:
@@ -140,11 +155,16 @@ class TicketStore:
         ticket = Ticket(
             id=self.ctx.ids.next("ticket"),
             subject=comment.body.splitlines()[0][:80] if comment.body else "",
-            description=comment.body, status="new", requester_id=requester_id,
-            submitter_id=author_id, created_at=now, updated_at=now,
+            description=comment.body,
+            status="new",
+            requester_id=requester_id,
+            submitter_id=author_id,
+            created_at=now,
+            updated_at=now,
             via=_requested_via(data.get("via")),
             is_public=True if comment.public is None else comment.public,
-            brand_id=self._default_id("brands"), ticket_form_id=self._default_id("ticket_forms"),
+            brand_id=self._default_id("brands"),
+            ticket_form_id=self._default_id("ticket_forms"),
             organization_id=self.directory.get("users", requester_id).get("organization_id"),
         )
         creation = ticket.clone()
@@ -155,8 +175,13 @@ class TicketStore:
 
     @synchronized
     def update(
-        self, ticket_id: int, changes: TicketChanges, *, author_id: int,
-        via_: Json | None = None, queued_at: int | None = None,
+        self,
+        ticket_id: int,
+        changes: TicketChanges,
+        *,
+        author_id: int,
+        via_: Json | None = None,
+        queued_at: int | None = None,
     ) -> tuple[Json, Json]:
         """`PUT /tickets/{id}` -> (ticket, audit). `queued_at` makes the update safe the
         way update_many jobs are: without a stamp, a change after queueing conflicts."""
@@ -187,24 +212,37 @@ class TicketStore:
         sources = [self._tickets[i] for i in request.source_ids]
         for source in sources:
             text = request.source_comment or (
-                f'This request was closed and merged into request #{target.id} "{target.subject}".')
-            link = {"from": {}, "to": {"ticket_id": target.id, "subject": target.subject},
-                    "rel": "merge"}
+                f'This request was closed and merged into request #{target.id} "{target.subject}".'
+            )
+            link = {
+                "from": {},
+                "to": {"ticket_id": target.id, "subject": target.subject},
+                "rel": "merge",
+            }
             self._merge_one(source, text, request.source_comment_is_public, author_id, link)
         text = request.target_comment or _merged_into_text(sources)
-        link = {"from": {"ticket_ids": [s.id for s in sources],
-                         "subjects": [s.subject for s in sources]}, "to": {}, "rel": "merge"}
+        link = {
+            "from": {
+                "ticket_ids": [s.id for s in sources],
+                "subjects": [s.subject for s in sources],
+            },
+            "to": {},
+            "rel": "merge",
+        }
         changes = TicketChanges(comment=_note(text, request.target_comment_is_public))
         self._commit(target, target.clone(), [], changes, author_id, via("merge", link))
-        return [{"id": s.id, "action": "merge", "success": True, "status": "Merged"}
-                for s in sources]
+        return [
+            {"id": s.id, "action": "merge", "success": True, "status": "Merged"} for s in sources
+        ]
 
     # -- internals -----------------------------------------------------------
 
-    def _merge_one(self, source: Ticket, text: str, public: bool, author_id: int,
-                   link: Json) -> None:
-        changes = TicketChanges(values={"status": "closed"}, add_tags=[MERGED_TAG],
-                                comment=_note(text, public))
+    def _merge_one(
+        self, source: Ticket, text: str, public: bool, author_id: int, link: Json
+    ) -> None:
+        changes = TicketChanges(
+            values={"status": "closed"}, add_tags=[MERGED_TAG], comment=_note(text, public)
+        )
         after = source.clone()
         apply_changes(after, changes, self._defs())
         events = change_events(source, after, self._field_ids())
@@ -212,14 +250,21 @@ class TicketStore:
 
     def _check_mergeable(self, target_id: int, target: Ticket | None, ids: list[int]) -> None:
         def refuse(ticket_id: int, reason: str) -> Json:
-            return {"id": ticket_id, "action": "merge", "success": False, "status": "Failed",
-                    "errors": reason}
+            return {
+                "id": ticket_id,
+                "action": "merge",
+                "success": False,
+                "status": "Failed",
+                "errors": reason,
+            }
 
         if target is None:
             raise MergeRefused("Target ticket not found", [refuse(target_id, "RecordNotFound")])
         if target.status == "closed":
-            raise MergeRefused("Closed tickets cannot be merged",
-                               [refuse(target_id, "Closed tickets cannot be merged")])
+            raise MergeRefused(
+                "Closed tickets cannot be merged",
+                [refuse(target_id, "Closed tickets cannot be merged")],
+            )
         problems = []
         for ticket_id in ids:
             source = self._tickets.get(ticket_id)
@@ -233,8 +278,14 @@ class TicketStore:
             raise MergeRefused("; ".join(f"#{p['id']}: {p['errors']}" for p in problems), problems)
 
     def _commit(
-        self, before: Ticket, after: Ticket, events: list[Json], changes: TicketChanges,
-        author_id: int, via_: Json, now: int | None = None,
+        self,
+        before: Ticket,
+        after: Ticket,
+        events: list[Json],
+        changes: TicketChanges,
+        author_id: int,
+        via_: Json,
+        now: int | None = None,
     ) -> Json:
         """Store `after` with one audit of `events` (+ comment, macro), if anything changed."""
         if not events and changes.comment is None:
@@ -244,35 +295,60 @@ class TicketStore:
         if changes.comment is not None:
             comment = self._comment(before, changes.comment, audit_id, author_id, via_, now)
             after.comments.append(comment)
-            events = [{k: v for k, v in comment.items()
-                       if k not in ("via", "created_at", "metadata")}, *events]
+            events = [
+                {k: v for k, v in comment.items() if k not in ("via", "created_at", "metadata")},
+                *events,
+            ]
         if changes.macro_id is not None:
             title = self.macros.get(changes.macro_id)["title"]
-            events.append({"type": "AgentMacroReference", "macro_id": changes.macro_id,
-                           "macro_title": title, "macro_deleted": False})
+            events.append(
+                {
+                    "type": "AgentMacroReference",
+                    "macro_id": changes.macro_id,
+                    "macro_title": title,
+                    "macro_deleted": False,
+                }
+            )
         for event in events:
             if "id" not in event:  # a Comment event carries its comment's id
                 event["id"] = self.ctx.ids.next("event")
-        audit = {"id": audit_id, "ticket_id": after.id, "created_at": iso(now),
-                 "author_id": author_id, "metadata": {"system": {}, "custom": {}},
-                 "via": copy.deepcopy(via_), "events": events}
+        audit = {
+            "id": audit_id,
+            "ticket_id": after.id,
+            "created_at": iso(now),
+            "author_id": author_id,
+            "metadata": {"system": {}, "custom": {}},
+            "via": copy.deepcopy(via_),
+            "events": events,
+        }
         after.audits.append(audit)
         after.updated_at = now
         self._tickets[after.id] = after
         return copy.deepcopy(audit)
 
-    def _comment(self, ticket: Ticket, data: CommentInput, audit_id: int, author_id: int,
-                 via_: Json, now: int) -> Json:
+    def _comment(
+        self,
+        ticket: Ticket,
+        data: CommentInput,
+        audit_id: int,
+        author_id: int,
+        via_: Json,
+        now: int,
+    ) -> Json:
         if len(ticket.comments) >= MAX_COMMENTS:
             raise record_invalid("comment", f"Comment: a ticket can have at most {MAX_COMMENTS}")
         author = data.author_id or author_id
         if not self.directory.exists("users", author):
             raise record_invalid("author_id", "Author: is invalid")
         # "The initial value set on ticket creation persists for any additional comment"
-        public = data.public if data.public is not None else (
-            ticket.comments[0]["public"] if ticket.comments else True)
-        return comment_record(self.ctx.ids.next("comment"), audit_id, data, author, public,
-                              via_, now)
+        public = (
+            data.public
+            if data.public is not None
+            else (ticket.comments[0]["public"] if ticket.comments else True)
+        )
+        return comment_record(
+            self.ctx.ids.next("comment"), audit_id, data, author, public, via_, now
+        )
 
     def _check_stamp(self, ticket: Ticket, changes: TicketChanges, queued_at: int | None) -> None:
         safe = changes.safe_update or queued_at is not None
@@ -280,15 +356,17 @@ class TicketStore:
             return
         if changes.updated_stamp is None:
             if queued_at is None:
-                raise record_invalid("updated_stamp", "Updated stamp: is required with safe_update",
-                                     "BlankValue")
+                raise record_invalid(
+                    "updated_stamp", "Updated stamp: is required with safe_update", "BlankValue"
+                )
             if ticket.updated_at > queued_at:
                 raise update_conflict()
             return
         stamp = parse_iso(changes.updated_stamp)
         if stamp is None:
-            raise record_invalid("updated_stamp", f"Updated stamp: {changes.updated_stamp} "
-                                 "is not a valid time")
+            raise record_invalid(
+                "updated_stamp", f"Updated stamp: {changes.updated_stamp} is not a valid time"
+            )
         if stamp != ticket.updated_at:
             raise update_conflict()
 
@@ -353,7 +431,9 @@ def _note(text: str, public: bool) -> CommentInput:
 
 def _merged_into_text(sources: list[Ticket]) -> str:
     if len(sources) == 1:
-        return f'Request #{sources[0].id} "{sources[0].subject}" was closed and merged into ' \
-               "this request."
+        return (
+            f'Request #{sources[0].id} "{sources[0].subject}" was closed and merged into '
+            "this request."
+        )
     listed = ", ".join(f'#{s.id} "{s.subject}"' for s in sources)
     return f"Requests {listed} were closed and merged into this request."

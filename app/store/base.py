@@ -117,9 +117,7 @@ class EventStore(Protocol):
     async def complete(self, event_id: int, owner: str) -> bool:
         """Mark DONE; False if `owner` no longer holds the lease."""
 
-    async def fail(
-        self, event_id: int, owner: str, *, error: str, retry_at: datetime
-    ) -> bool:
+    async def fail(self, event_id: int, owner: str, *, error: str, retry_at: datetime) -> bool:
         """Back to PENDING, available again at `retry_at`, attempts + 1."""
 
     async def dead_letter(self, event_id: int, owner: str, *, reason: str) -> bool: ...

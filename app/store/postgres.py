@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app import textsafe
 from app.store.base import StoreUnavailable
 from app.store.migrate import upgrade_to_head
 from app.store.sql_store import (
@@ -105,6 +106,7 @@ class PostgresEventStore(SqlEventStore):
             pool_timeout=self.connect_timeout,
             pool_pre_ping=True,  # replace connections that died (server restart)
             isolation_level="READ COMMITTED",  # the claim relies on per-statement snapshots
+            json_serializer=textsafe.dumps,  # jsonb refuses NUL, lone surrogates, NaN
             connect_args={
                 "timeout": self.connect_timeout,
                 "command_timeout": self.command_timeout,

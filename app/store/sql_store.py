@@ -118,11 +118,7 @@ def claim_candidates(now: datetime, limit: int) -> Select[Any]:
             .subquery()
         )
     merged = union_all(*(select(branch) for branch in branches)).subquery("candidates")
-    return (
-        select(merged.c.id, merged.c.ticket_id)
-        .order_by(*_claim_order(merged))
-        .limit(limit)
-    )
+    return select(merged.c.id, merged.c.ticket_id).order_by(*_claim_order(merged)).limit(limit)
 
 
 def lockable_candidates(now: datetime, limit: int) -> tuple[Select[Any], Any]:
@@ -487,9 +483,7 @@ class SqlEventStore(ABC):
         statement = (
             update(events)
             .where(events.c.id == event_id, events.c.status == DEAD)
-            .values(
-                status=EventStatus.DISCARDED.value, last_error=last_error, updated_at=utcnow()
-            )
+            .values(status=EventStatus.DISCARDED.value, last_error=last_error, updated_at=utcnow())
         )
         async with self._write() as conn:
             return (await conn.execute(statement)).rowcount == 1
@@ -565,4 +559,3 @@ class SqlEventStore(ABC):
         )
         async with self._write() as conn:
             await conn.execute(statement)
-

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.ids import MAX_ID
+from app.textsafe import clean
+
 INVOCATION_HEADER = "x-zendesk-webhook-invocation-id"
 TICKET_EVENT_PREFIX = "zen:event-type:ticket."
 EVENT_TYPE_PREFIX = "zen:event-type:"
@@ -49,20 +52,27 @@ def parse(body: bytes, headers: Mapping[str, str]) -> InboundEvent:
     return _trigger_event(data, body, headers)
 
 
+def _no_constants(name: str) -> Any:
+    raise PayloadError(400, f"body is not valid JSON: {name} is not a JSON number")
+
+
 def _load_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise PayloadError(400, "body is empty; expected a JSON object")
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_no_constants)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(400, f"body is not valid JSON: {exc}") from None
     except RecursionError:
         raise PayloadError(400, "body is nested too deeply") from None
+    except ValueError as exc:  # e.g. a number past Python's integer-string limit
+        raise PayloadError(400, f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(422, "body must be a JSON object")
     if _depth(data) > MAX_JSON_DEPTH:
         raise PayloadError(422, f"body is nested deeper than {MAX_JSON_DEPTH} levels")
-    return data
+    cleaned: dict[str, Any] = clean(data)
+    return cleaned
 
 
 def _depth(value: object, level: int = 0) -> int:
@@ -80,10 +90,12 @@ def ticket_id_from(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-        return number if 0 < number < 2**63 else None
+        return value if 0 < value <= MAX_ID else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            number = int(text)
+            return number if 0 < number <= MAX_ID else None
     return None
 
 
@@ -100,7 +112,7 @@ def _subscription_event(data: dict[str, Any], event_type: str) -> InboundEvent:
     if is_ticket and ticket_id is None:
         raise PayloadError(422, "ticket event has no ticket id in 'detail.id' or 'subject'")
     return InboundEvent(
-        dedupe_key=f"evt:{event_id}",
+        dedupe_key=bounded_key(f"evt:{event_id}"),
         source="event_subscription",
         event_type=event_type,
         ticket_id=ticket_id,
@@ -116,13 +128,23 @@ def _trigger_event(data: dict[str, Any], body: bytes, headers: Mapping[str, str]
     if ticket_id is None:
         raise PayloadError(422, "'ticket_id' must be a positive integer or a string of digits")
     return InboundEvent(
-        dedupe_key=_trigger_dedupe_key(ticket_id, data, body, headers),
+        dedupe_key=bounded_key(_trigger_dedupe_key(ticket_id, data, body, headers)),
         source="trigger",
         event_type="trigger",
         ticket_id=ticket_id,
         payload=data,
         processable=True,
     )
+
+
+MAX_KEY = 200
+
+
+def bounded_key(key: str) -> str:
+    """Dedupe keys are stored in a bounded column: long ones keep a prefix and a hash."""
+    if len(key) <= MAX_KEY:
+        return key
+    return f"{key[:40]}#sha256:{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}"
 
 
 def _trigger_dedupe_key(

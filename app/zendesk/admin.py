@@ -45,7 +45,9 @@ class AdminMixin(ZendeskEndpoints):
 
     async def update_trigger(self, trigger_id: int, trigger: dict[str, Any]) -> dict[str, Any]:
         body = await self._request(
-            "PUT", f"/triggers/{int(trigger_id)}", json={"trigger": trigger},
+            "PUT",
+            f"/triggers/{int(trigger_id)}",
+            json={"trigger": trigger},
             expect={"trigger": dict},
         )
         return as_dict(body["trigger"])

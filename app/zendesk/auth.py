@@ -163,8 +163,9 @@ def _token_body(response: httpx.Response, path: str) -> dict[str, Any]:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         # Never echo the body: it would hold the token if only its shape is off.
-        raise MalformedResponse(response.status_code, "<token response withheld>", None,
-                                "POST", path)
+        raise MalformedResponse(
+            response.status_code, "<token response withheld>", None, "POST", path
+        )
     return body
 
 

@@ -67,8 +67,11 @@ def _field_info(item: dict[str, Any]) -> FieldInfo:
         if isinstance(o, dict) and "name" in o and "value" in o
     }
     return FieldInfo(
-        id=item["id"], title=str(item.get("title", "")), type=str(item.get("type", "")),
-        options=options, active=item.get("active") is not False,
+        id=item["id"],
+        title=str(item.get("title", "")),
+        type=str(item.get("type", "")),
+        options=options,
+        active=item.get("active") is not False,
     )
 
 
@@ -130,8 +133,11 @@ class ZendeskCatalog:
         text = f"{exc.request_path} {json.dumps(exc.body, default=str)}"
         mentioned = {int(n) for n in re.findall(r"\d+", text)}
         known = (
-            self._groups.by_id.keys() | self._macros.by_id.keys() | self._forms.by_id.keys()
-            | self._brands.by_id.keys() | self._fields_by_id.keys()
+            self._groups.by_id.keys()
+            | self._macros.by_id.keys()
+            | self._forms.by_id.keys()
+            | self._brands.by_id.keys()
+            | self._fields_by_id.keys()
         )
         return bool(mentioned & known)
 
@@ -182,8 +188,10 @@ class ZendeskCatalog:
         `(title, [option names])`, or a bare title). Unknown kinds raise ValueError.
         """
         indexes = {
-            "groups": self._groups, "macros": self._macros,
-            "forms": self._forms, "brands": self._brands,
+            "groups": self._groups,
+            "macros": self._macros,
+            "forms": self._forms,
+            "brands": self._brands,
         }
         rows: list[CheckRow] = []
         for kind, entries in names.items():
@@ -207,6 +215,7 @@ class ZendeskCatalog:
         rows = [CheckRow("fields", title, info is not None, info.id if info else None)]
         for option in options:
             value = info.options.get(option) if info else None
-            rows.append(CheckRow("field_options", f"{title} > {option}", value is not None,
-                                 None, value))
+            rows.append(
+                CheckRow("field_options", f"{title} > {option}", value is not None, None, value)
+            )
         return rows

@@ -223,14 +223,18 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
             if isinstance(body, str):
                 raise MalformedResponse(status, body, None, method, path)
         if not isinstance(body, dict):
-            raise MalformedResponse(status, f"expected a JSON object, got {type(body).__name__}",
-                                    None, method, path)
+            raise MalformedResponse(
+                status, f"expected a JSON object, got {type(body).__name__}", None, method, path
+            )
         for key, kind in (expect or {}).items():
             if not isinstance(body.get(key), kind):
                 # Name the keys, never the values: some bodies hold secrets.
                 raise MalformedResponse(
-                    status, f"expected {key!r} ({kind.__name__}); keys: {sorted(body)[:20]}",
-                    None, method, path,
+                    status,
+                    f"expected {key!r} ({kind.__name__}); keys: {sorted(body)[:20]}",
+                    None,
+                    method,
+                    path,
                 )
         return body
 
@@ -278,7 +282,10 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
         target, seen = path, set()
         while True:
             body = await self._request(
-                "GET", target, params=query if target == path else None, priority=priority,
+                "GET",
+                target,
+                params=query if target == path else None,
+                priority=priority,
                 expect={key: list},
             )
             for item in body[key]:
@@ -295,6 +302,7 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
             else:
                 return
             if cursor in seen:
-                raise MalformedResponse(200, f"pagination repeats cursor {cursor!r}", None,
-                                        "GET", path)
+                raise MalformedResponse(
+                    200, f"pagination repeats cursor {cursor!r}", None, "GET", path
+                )
             seen.add(cursor)

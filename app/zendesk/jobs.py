@@ -88,10 +88,15 @@ def job_results(job: dict[str, Any], ticket_ids: Sequence[int]) -> list[JobResul
     for index, ticket_id in enumerate(ticket_ids):
         item = by_id.get(ticket_id) or by_index.get(index)
         if item is None:
-            results.append(JobResult(
-                ticket_id=ticket_id, success=False, job_id=job_id, error="MissingResult",
-                details=f"job {job.get('status')} without a result for ticket {ticket_id}",
-            ))
+            results.append(
+                JobResult(
+                    ticket_id=ticket_id,
+                    success=False,
+                    job_id=job_id,
+                    error="MissingResult",
+                    details=f"job {job.get('status')} without a result for ticket {ticket_id}",
+                )
+            )
         else:
             results.append(_item_result(ticket_id, item, job_id))
     return results
@@ -108,8 +113,12 @@ def merge_result(job: dict[str, Any], target_id: int) -> JobResult:
                 return result
     message = job.get("message")
     return JobResult(
-        ticket_id=target_id, success=True, job_id=job_id, status=str(job.get("status")),
-        details=None if message is None else str(message), raw=job,
+        ticket_id=target_id,
+        success=True,
+        job_id=job_id,
+        status=str(job.get("status")),
+        details=None if message is None else str(message),
+        raw=job,
     )
 
 
@@ -196,20 +205,35 @@ class JobsMixin(ZendeskEndpoints):
                 )
             except (ZendeskPermanentError, Conflict) as exc:  # refused: nothing was queued
                 return [
-                    JobResult(ticket_id=i, success=False, job_id="", status="NotQueued",
-                              error=type(exc).__name__, details=str(exc))
+                    JobResult(
+                        ticket_id=i,
+                        success=False,
+                        job_id="",
+                        status="NotQueued",
+                        error=type(exc).__name__,
+                        details=str(exc),
+                    )
                     for i in ids
                 ]
             job = await self._wait_for_job(job, priority)
         return job_results(job, ids)
 
     async def _submit_job(
-        self, method: str, path: str, payload: dict[str, Any], priority: Priority,
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any],
+        priority: Priority,
         limits: Sequence[str] = (),
     ) -> dict[str, Any]:
         body = await self._request(
-            method, path, json=payload, priority=priority, limits=(*limits, INFLIGHT_JOBS),
-            idempotent=False, expect={"job_status": dict},
+            method,
+            path,
+            json=payload,
+            priority=priority,
+            limits=(*limits, INFLIGHT_JOBS),
+            idempotent=False,
+            expect={"job_status": dict},
         )
         job = as_dict(body["job_status"])
         if not job.get("id"):

@@ -50,7 +50,9 @@ class LookupsMixin(ZendeskEndpoints):
         self, organization_id: int, *, priority: Priority = Priority.LIVE
     ) -> dict[str, Any]:
         body = await self._request(
-            "GET", f"/organizations/{int(organization_id)}", priority=priority,
+            "GET",
+            f"/organizations/{int(organization_id)}",
+            priority=priority,
             expect={"organization": dict},
         )
         return as_dict(body["organization"])
@@ -68,9 +70,11 @@ class LookupsMixin(ZendeskEndpoints):
         results: list[dict[str, Any]] = []
         for page in range(1, SEARCH_MAX_RESULTS // SEARCH_PAGE_SIZE + 1):
             body = await self._request(
-                "GET", "/search",
+                "GET",
+                "/search",
                 params={"query": query, "per_page": SEARCH_PAGE_SIZE, "page": page},
-                priority=priority, expect={"results": list},
+                priority=priority,
+                expect={"results": list},
             )
             results.extend(as_list(body["results"]))
             if not body.get("next_page") or not body["results"]:
@@ -97,7 +101,10 @@ class LookupsMixin(ZendeskEndpoints):
         )
         while True:
             body = await self._request(
-                "GET", "/incremental/tickets/cursor", params=params, priority=priority,
+                "GET",
+                "/incremental/tickets/cursor",
+                params=params,
+                priority=priority,
                 expect={"tickets": list},
             )
             after = body.get("after_cursor")

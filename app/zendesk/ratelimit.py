@@ -143,8 +143,11 @@ class RateLimiter:
             parsed = parse_limit_header(value)
             if "remaining" in parsed:
                 self._update(
-                    key.removeprefix(_ENDPOINT_PREFIX), parsed["remaining"],
-                    parsed.get("total"), parsed.get("resets"), now,
+                    key.removeprefix(_ENDPOINT_PREFIX),
+                    parsed["remaining"],
+                    parsed.get("total"),
+                    parsed.get("resets"),
+                    now,
                 )
 
     def _update(

@@ -21,10 +21,23 @@ SHOW_MANY_MAX = 100
 # the whole ticket, and sending these back is at best ignored.
 _READ_ONLY = frozenset(
     {
-        "id", "url", "created_at", "updated_at", "generated_timestamp", "via",
-        "description", "satisfaction_rating", "sharing_agreement_ids", "followup_ids",
-        "has_incidents", "is_public", "allow_channelback", "allow_attachments",
-        "from_messaging_channel", "encoded_id", "raw_subject",
+        "id",
+        "url",
+        "created_at",
+        "updated_at",
+        "generated_timestamp",
+        "via",
+        "description",
+        "satisfaction_rating",
+        "sharing_agreement_ids",
+        "followup_ids",
+        "has_incidents",
+        "is_public",
+        "allow_channelback",
+        "allow_attachments",
+        "from_messaging_channel",
+        "encoded_id",
+        "raw_subject",
     }
 )
 
@@ -101,7 +114,10 @@ class TicketsMixin(ZendeskEndpoints):
         adds `"users": [...]`)."""
         params = {"include": ",".join(include)} if include else None
         return await self._request(
-            "GET", f"/tickets/{int(ticket_id)}", params=params, priority=priority,
+            "GET",
+            f"/tickets/{int(ticket_id)}",
+            params=params,
+            priority=priority,
             expect={"ticket": dict},
         )
 
@@ -112,8 +128,11 @@ class TicketsMixin(ZendeskEndpoints):
         tickets: list[dict[str, Any]] = []
         for chunk in chunked(dict.fromkeys(int(i) for i in ids), SHOW_MANY_MAX):
             body = await self._request(
-                "GET", "/tickets/show_many", params={"ids": ",".join(map(str, chunk))},
-                priority=priority, expect={"tickets": list},
+                "GET",
+                "/tickets/show_many",
+                params={"ids": ",".join(map(str, chunk))},
+                priority=priority,
+                expect={"tickets": list},
             )
             tickets.extend(body["tickets"])
         return tickets
@@ -124,7 +143,10 @@ class TicketsMixin(ZendeskEndpoints):
         """POST /tickets; returns the body (`ticket`, `audit`). Not retried after an
         ambiguous failure (a read timeout could mean it was created)."""
         return await self._request(
-            "POST", "/tickets", json={"ticket": ticket}, priority=priority,
+            "POST",
+            "/tickets",
+            json={"ticket": ticket},
+            priority=priority,
             expect={"ticket": dict},
         )
 
@@ -138,15 +160,20 @@ class TicketsMixin(ZendeskEndpoints):
     ) -> dict[str, Any]:
         """Safe update; returns the body (`ticket`, `audit`). 409 raises `Conflict`."""
         return await self._request(
-            "PUT", f"/tickets/{int(ticket_id)}", json={"ticket": _safe(changes, updated_stamp)},
-            priority=priority, limits=(TICKETS_UPDATE,), expect={"ticket": dict},
+            "PUT",
+            f"/tickets/{int(ticket_id)}",
+            json={"ticket": _safe(changes, updated_stamp)},
+            priority=priority,
+            limits=(TICKETS_UPDATE,),
+            expect={"ticket": dict},
         )
 
     async def list_comments(
         self, ticket_id: int, *, priority: Priority = Priority.LIVE
     ) -> list[dict[str, Any]]:
-        return await self._list(f"/tickets/{int(ticket_id)}/comments", "comments",
-                                priority=priority)
+        return await self._list(
+            f"/tickets/{int(ticket_id)}/comments", "comments", priority=priority
+        )
 
     async def list_audits(
         self, ticket_id: int, *, priority: Priority = Priority.LIVE
@@ -155,32 +182,52 @@ class TicketsMixin(ZendeskEndpoints):
         return await self._list(f"/tickets/{int(ticket_id)}/audits", "audits", priority=priority)
 
     async def _tags(
-        self, method: str, ticket_id: int, tags: Iterable[str], updated_stamp: str,
+        self,
+        method: str,
+        ticket_id: int,
+        tags: Iterable[str],
+        updated_stamp: str,
         priority: Priority,
     ) -> list[str]:
         body = await self._request(
-            method, f"/tickets/{int(ticket_id)}/tags",
-            json=_safe({"tags": list(tags)}, updated_stamp), priority=priority,
-            limits=(TICKETS_UPDATE,), idempotent=True, expect={"tags": list},
+            method,
+            f"/tickets/{int(ticket_id)}/tags",
+            json=_safe({"tags": list(tags)}, updated_stamp),
+            priority=priority,
+            limits=(TICKETS_UPDATE,),
+            idempotent=True,
+            expect={"tags": list},
         )
         return [str(tag) for tag in body["tags"]]
 
     async def add_tags(
-        self, ticket_id: int, tags: Iterable[str], *, updated_stamp: str,
+        self,
+        ticket_id: int,
+        tags: Iterable[str],
+        *,
+        updated_stamp: str,
         priority: Priority = Priority.LIVE,
     ) -> list[str]:
         """PUT /tickets/{id}/tags adds; returns the ticket's tags after."""
         return await self._tags("PUT", ticket_id, tags, updated_stamp, priority)
 
     async def remove_tags(
-        self, ticket_id: int, tags: Iterable[str], *, updated_stamp: str,
+        self,
+        ticket_id: int,
+        tags: Iterable[str],
+        *,
+        updated_stamp: str,
         priority: Priority = Priority.LIVE,
     ) -> list[str]:
         """DELETE /tickets/{id}/tags removes; returns the ticket's tags after."""
         return await self._tags("DELETE", ticket_id, tags, updated_stamp, priority)
 
     async def set_tags(
-        self, ticket_id: int, tags: Iterable[str], *, updated_stamp: str,
+        self,
+        ticket_id: int,
+        tags: Iterable[str],
+        *,
+        updated_stamp: str,
         priority: Priority = Priority.LIVE,
     ) -> list[str]:
         """POST /tickets/{id}/tags replaces all tags; returns them."""
@@ -198,8 +245,10 @@ class TicketsMixin(ZendeskEndpoints):
         changes of one `update_ticket` call; see `macro_changes`. Pass the
         `current` ticket you hold, or it is fetched to compute the difference."""
         body = await self._request(
-            "GET", f"/tickets/{int(ticket_id)}/macros/{int(macro_id)}/apply",
-            priority=priority, expect={"result": dict},
+            "GET",
+            f"/tickets/{int(ticket_id)}/macros/{int(macro_id)}/apply",
+            priority=priority,
+            expect={"result": dict},
         )
         if current is None:
             fetched = await self.get_ticket(ticket_id, priority=priority)

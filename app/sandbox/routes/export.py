@@ -28,14 +28,16 @@ async def export_tickets(request: Request, state: StateDep) -> JSONResponse:
     rows = state.tickets.changed_since(after, until)
     page = rows[:per_page]
     cursor = encode_cursor([page[-1].updated_at, page[-1].id] if page else after)
-    return ok({
-        "tickets": [state.tickets.render(ticket) for ticket in page],
-        "after_cursor": cursor,
-        "after_url": with_params(request, ("start_time",), cursor=cursor),
-        "before_cursor": None,
-        "before_url": None,
-        "end_of_stream": len(rows) <= per_page,
-    })
+    return ok(
+        {
+            "tickets": [state.tickets.render(ticket) for ticket in page],
+            "after_cursor": cursor,
+            "after_url": with_params(request, ("start_time",), cursor=cursor),
+            "before_cursor": None,
+            "before_url": None,
+            "end_of_stream": len(rows) <= per_page,
+        }
+    )
 
 
 def _start_key(request: Request) -> list[int]:

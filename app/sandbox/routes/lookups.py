@@ -31,9 +31,12 @@ async def search_users(request: Request, state: StateDep) -> JSONResponse:
     """`?query=` (email or name, case-insensitive) or `?external_id=`."""
     query = (request.query_params.get("query") or "").lower()
     external_id = request.query_params.get("external_id")
-    users = [u for u in state.directory.records("users")
-             if (external_id is not None and u.get("external_id") == external_id)
-             or (query and query in f"{u.get('email') or ''} {u['name']}".lower())]
+    users = [
+        u
+        for u in state.directory.records("users")
+        if (external_id is not None and u.get("external_id") == external_id)
+        or (query and query in f"{u.get('email') or ''} {u['name']}".lower())
+    ]
     return ok(paginate(request, "users", users))
 
 
@@ -54,11 +57,13 @@ async def search_organizations(request: Request, state: StateDep) -> JSONRespons
     """`?external_id=` (case-insensitive) or `?name=` (exact)."""
     external_id = (request.query_params.get("external_id") or "").lower()
     name = request.query_params.get("name")
-    orgs = [o for o in state.directory.records("organizations")
-            if (external_id and str(o.get("external_id") or "").lower() == external_id)
-            or (name is not None and o["name"] == name)]
-    return ok({"organizations": orgs, "next_page": None, "previous_page": None,
-               "count": len(orgs)})
+    orgs = [
+        o
+        for o in state.directory.records("organizations")
+        if (external_id and str(o.get("external_id") or "").lower() == external_id)
+        or (name is not None and o["name"] == name)
+    ]
+    return ok({"organizations": orgs, "next_page": None, "previous_page": None, "count": len(orgs)})
 
 
 @router.post("/organizations")

@@ -19,20 +19,28 @@ router = APIRouter()
 async def issue_token(request: Request, state: StateDep) -> JSONResponse:
     params = await _params(request)
     if params.get("grant_type") != "client_credentials":
-        return ok({"error": "unsupported_grant_type",
-                   "error_description": "Only the client_credentials grant is supported"}, 400)
+        return ok(
+            {
+                "error": "unsupported_grant_type",
+                "error_description": "Only the client_credentials grant is supported",
+            },
+            400,
+        )
     basic = basic_credentials(request.headers.get("authorization"))
     client_id = params.get("client_id") or (basic[0] if basic else None)
     client_secret = params.get("client_secret") or (basic[1] if basic else None)
     if not client_id or not client_secret:
-        return ok({"error": "invalid_client",
-                   "error_description": "Client authentication failed"}, 401)
-    return ok({
-        "access_token": state.issue_token(),
-        "token_type": "bearer",
-        "scope": params.get("scope") or "read write",
-        "expires_in": state.oauth_expires_in,
-    })
+        return ok(
+            {"error": "invalid_client", "error_description": "Client authentication failed"}, 401
+        )
+    return ok(
+        {
+            "access_token": state.issue_token(),
+            "token_type": "bearer",
+            "scope": params.get("scope") or "read write",
+            "expires_in": state.oauth_expires_in,
+        }
+    )
 
 
 async def _params(request: Request) -> dict[str, Any]:

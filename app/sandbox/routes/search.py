@@ -41,17 +41,25 @@ async def search(request: Request, state: StateDep) -> JSONResponse:
     page = int_param(request, "page", 1, 1, 10_000)
     start = (page - 1) * per_page
     if start >= MAX_RESULTS:
-        raise ZendeskError(422, {"error": "InvalidPaginationParameter",
-                                 "description": f"Search is limited to {MAX_RESULTS} results"})
+        raise ZendeskError(
+            422,
+            {
+                "error": "InvalidPaginationParameter",
+                "description": f"Search is limited to {MAX_RESULTS} results",
+            },
+        )
     end = start + per_page
-    return ok({
-        "results": [_result(state, ticket) for ticket in results[start:end]],
-        "facets": None,
-        "next_page": with_params(request, page=page + 1)
-        if end < min(len(results), MAX_RESULTS) else None,
-        "previous_page": with_params(request, page=page - 1) if page > 1 else None,
-        "count": len(results),
-    })
+    return ok(
+        {
+            "results": [_result(state, ticket) for ticket in results[start:end]],
+            "facets": None,
+            "next_page": with_params(request, page=page + 1)
+            if end < min(len(results), MAX_RESULTS)
+            else None,
+            "previous_page": with_params(request, page=page - 1) if page > 1 else None,
+            "count": len(results),
+        }
+    )
 
 
 @router.get("/search/count")
@@ -66,8 +74,9 @@ async def export(request: Request, state: StateDep) -> JSONResponse:
     results = _results(request, state)
     if request.query_params.get("filter[type]") != "ticket":
         results = []
-    return ok(cursor_page(request, "results", results, _ticket_id,
-                          lambda ticket: _result(state, ticket)))
+    return ok(
+        cursor_page(request, "results", results, _ticket_id, lambda ticket: _result(state, ticket))
+    )
 
 
 def _ticket_id(ticket: Ticket) -> int:

@@ -32,7 +32,8 @@ async def create_ticket(request: Request, state: StateDep) -> JSONResponse:
 async def list_tickets(request: Request, state: StateDep) -> JSONResponse:
     external_id = request.query_params.get("external_id")
     tickets = state.tickets.records(
-        None if external_id is None else lambda t: t.external_id == external_id)
+        None if external_id is None else lambda t: t.external_id == external_id
+    )
     return ok(paginate(request, "tickets", tickets, _ticket_id, state.tickets.render))
 
 
@@ -61,8 +62,12 @@ async def update_many(request: Request, state: StateDep) -> JSONResponse:
     queued_at = state.ctx.stamps.next()
 
     def work() -> JobOutcome:
-        return JobOutcome([_update_one(state, index, ticket_id, raw, batch, queued_at)
-                           for index, (ticket_id, raw) in enumerate(items)])
+        return JobOutcome(
+            [
+                _update_one(state, index, ticket_id, raw, batch, queued_at)
+                for index, (ticket_id, raw) in enumerate(items)
+            ]
+        )
 
     return _job_answer(state, state.jobs.submit("BulkUpdateJob", len(items), work))
 
@@ -101,8 +106,9 @@ async def merge(ticket_id: int, request: Request, state: StateDep) -> JSONRespon
 
     def work() -> JobOutcome:
         try:
-            return JobOutcome(state.tickets.merge(ticket_id, merge_request,
-                                                  author_id=state.service_user_id))
+            return JobOutcome(
+                state.tickets.merge(ticket_id, merge_request, author_id=state.service_user_id)
+            )
         except MergeRefused as refused:
             return JobOutcome(refused.results, "failed", refused.message)
 
@@ -137,14 +143,25 @@ def _update_one(
     result: Json = {"index": index, "id": ticket_id, "action": "update"}
     try:
         if batch and raw.get("updated_stamp") is None:
-            raise ZendeskError(422, {"error": "RecordInvalid",
-                                     "description": "updated_stamp is required for safe updates"})
+            raise ZendeskError(
+                422,
+                {
+                    "error": "RecordInvalid",
+                    "description": "updated_stamp is required for safe updates",
+                },
+            )
         changes = parse_changes(raw, tag_deltas=not batch)
-        state.tickets.update(ticket_id, changes, author_id=state.service_user_id,
-                             queued_at=queued_at)
+        state.tickets.update(
+            ticket_id, changes, author_id=state.service_user_id, queued_at=queued_at
+        )
     except ZendeskError as error:
-        return {**result, "success": False, "status": "Failed",
-                "error": error.body.get("error"), "errors": _reason(error)}
+        return {
+            **result,
+            "success": False,
+            "status": "Failed",
+            "error": error.body.get("error"),
+            "errors": _reason(error),
+        }
     return {**result, "success": True, "status": "Updated"}
 
 

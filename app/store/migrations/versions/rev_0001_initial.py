@@ -55,9 +55,7 @@ def upgrade() -> None:
         ),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_events_claim", "events", ["status", "priority", "available_at", "id"]
-    )
+    op.create_index("ix_events_claim", "events", ["status", "priority", "available_at", "id"])
     op.create_index("ix_events_lease", "events", ["status", "lease_until"])
     op.create_index("ix_events_status_id", "events", ["status", "id"])
     op.create_index("ix_events_ticket", "events", ["ticket_id", "status", "id"])
