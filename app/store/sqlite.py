@@ -126,8 +126,20 @@ class SqliteEventStore(SqlEventStore):
     async def _begin_write(self) -> AsyncIterator[AsyncConnection]:
         if self._writer is None:
             raise RuntimeError("the store is not open")
-        async with self._write_lock, self._writer.begin() as conn:
-            yield conn
+        # Queued writers wait at most the busy timeout too: a webhook must get its
+        # 503 well inside Zendesk's ~12 s, not after everyone queued before it.
+        try:
+            async with asyncio.timeout(self.busy_timeout_ms / 1000):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"SQLite database {self.path}: writers queued past the busy timeout"
+            ) from None
+        try:
+            async with self._writer.begin() as conn:
+                yield conn
+        finally:
+            self._write_lock.release()
 
     async def _migrate(self) -> None:
         await self._ensure_wal()

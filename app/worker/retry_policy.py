@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.marketplace import MarketplaceError
+from app.store import StoreUnavailable
 from app.worker.pipeline import ConflictStorm
 from app.zendesk import (
     UnknownName,
@@ -16,6 +17,7 @@ from app.zendesk import (
 
 # UnknownName: the catalog is refreshed before the retry (Zendesk ids can change).
 TRANSIENT = (
+    StoreUnavailable,  # the database blinked; the retry finds the marker, records a no-op
     ZendeskTransientError,
     ZendeskTransportError,
     MarketplaceError,

@@ -32,6 +32,7 @@ from app.zendesk.admin import AdminMixin
 from app.zendesk.auth import ZendeskAuth
 from app.zendesk.errors import (
     MalformedResponse,
+    TooManyJobs,
     error_from_response,
     parse_body,
     transport_error,
@@ -189,10 +190,14 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
         if warning := response.headers.get("x-zendesk-api-warn"):
             # Zendesk drops keys it will not accept silently, saying so only here.
             log.warning("zendesk: %s %s: %s", method, url.path, warning)
-        if response.status_code == 429:
-            self.stats.rate_limited += 1
         if not response.is_success:
-            raise error_from_response(response, method=method, path=url.path)
+            error = error_from_response(response, method=method, path=url.path)
+            if response.status_code == 429:
+                self.stats.rate_limited += 1
+                # Retry-After is the account's: every call waits it out, not just this one.
+                if error.retry_after and not isinstance(error, TooManyJobs):
+                    self._budget.penalize(error.retry_after)
+            raise error
         return self._body(response, method, url.path, expect)
 
     async def _send(

@@ -62,6 +62,10 @@ class RateBudget(Protocol):
         """Learn the remaining budget from a response's headers."""
         ...
 
+    def penalize(self, seconds: float) -> None:
+        """Zendesk answered 429 with Retry-After: no call of any priority before then."""
+        ...
+
 
 DEFAULT_RESERVES: Mapping[Priority, float] = {
     Priority.LIVE: 0.0,
@@ -127,6 +131,13 @@ class RateLimiter:
         self.windows: dict[str, Window] = {}
         self.waited_seconds = 0.0
         self._waiters: dict[object, tuple[Priority, frozenset[str]]] = {}
+        # Kept apart from the windows: a later observe() from calls already in
+        # flight must not lift a Retry-After.
+        self._penalty_until = 0.0
+
+    def penalize(self, seconds: float) -> None:
+        until = self._clock() + min(max(seconds, 0.0), self._max_reset)
+        self._penalty_until = max(self._penalty_until, until)
 
     # -- observe -------------------------------------------------------------
 
@@ -172,6 +183,8 @@ class RateLimiter:
             while True:
                 now = self._clock()
                 blocking = {n: d for n in names if (d := self._delay(n, priority, now)) > 0}
+                if now < self._penalty_until:
+                    blocking["retry-after"] = self._penalty_until - now
                 if not blocking and not self._outranked(priority, names):
                     self._consume(names, now)
                     return waited
