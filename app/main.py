@@ -35,6 +35,7 @@ from app.zendesk import (
     ZendeskTransportError,
     build_auth,
 )
+from app.zendesk_budget import PostgresRateBudget, budget_for
 
 log = logging.getLogger("app")
 
@@ -52,6 +53,8 @@ def build_zendesk(
         transport=transport,
         timeout=httpx.Timeout(settings.zendesk_timeout_seconds, connect=5.0),
         metrics=metrics.zendesk_call,
+        # PostgreSQL: one budget shared by every process; SQLite: the in-process one.
+        budget=budget_for(settings, requests_per_minute=settings.zendesk_rate_limit_per_minute),
     )
 
 
@@ -90,6 +93,8 @@ async def services_lifespan(
     finally:
         await market_http.aclose()
         await zendesk.aclose()
+        if isinstance(zendesk.budget, PostgresRateBudget):
+            await zendesk.budget.aclose()
         await store.close()
 
 

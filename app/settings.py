@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(default=0.5, gt=0)
     batch_size: int = Field(default=100, ge=1, le=100)
     batch_min_events: int = Field(default=10, ge=2)
+    zendesk_rate_limit_per_minute: int = Field(default=700, ge=1)
     zendesk_timeout_seconds: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 

@@ -3,9 +3,8 @@
 Reads the same headers as the in-process `RateLimiter.observe`
 (`app/zendesk/ratelimit.py`): the account window (`ratelimit-*` /
 `X-Rate-Limit*`) and the endpoint windows (`Zendesk-RateLimit-<name>: total=…;
-remaining=…; resets=…`). A `Retry-After` (a 429) also counts: every window the
-same answer shows as spent stays shut at least that long, and when the answer
-names none, the account window does.
+remaining=…; resets=…`). A 429's `Retry-After` is not read here: the client
+hands it to `RateBudget.penalize`, which holds every call until then.
 """
 
 from __future__ import annotations
@@ -77,13 +76,4 @@ def read_headers(
             None if total is None else int(total),
             _reset(parsed.get("resets"), default_reset, max_reset),
         )
-    retry_after = _number(lower.get("retry-after"))
-    if retry_after is not None and retry_after > 0:
-        wait = min(retry_after, max_reset)
-        spent = [o for o in found.values() if o.remaining <= 0]
-        if not spent:
-            account = found.get(ACCOUNT)
-            spent = [Observation(ACCOUNT, 0, account.limit if account else None, wait)]
-        for obs in spent:
-            found[obs.name] = Observation(obs.name, 0, obs.limit, max(obs.resets_in, wait))
     return list(found.values())

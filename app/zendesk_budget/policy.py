@@ -50,11 +50,12 @@ class WindowState:
     observed_limit: int | None = None
     observed_resets_in: float = 0.0  # seconds; the observation lapses then
     outranked: bool = False  # a higher priority waits on this window
+    penalty_in: float = 0.0  # seconds a 429's Retry-After still holds every call
 
 
 def window_delay(state: WindowState, fraction: float) -> float:
     """Seconds this caller must wait for the window (0: it may go now)."""
-    delay = 0.0
+    delay = max(0.0, state.penalty_in)
     if state.own_limit is not None and state.used >= own_cap(fraction, state.own_limit):
         delay = max(delay, state.frees_in if state.frees_in is not None else MIN_STEP, MIN_STEP)
     if state.observed_remaining is not None and state.observed_resets_in > 0:

@@ -9,8 +9,10 @@ Zendesk client uses it unchanged. What is shared, and how:
   processes counted; the check and the grant happen under the window row's
   lock, in one transaction, so two processes never both take the last call;
 - Zendesk's headers: whatever any process reads (`remaining`, `limit`, reset
-  time, a 429's `Retry-After`) goes to the window row and is counted down by
-  every grant, so all processes slow down together until the window resets;
+  time) goes to the window row and is counted down by every grant, so all
+  processes slow down together until the window resets; a 429's Retry-After
+  (`penalize`) holds every call of every process until then, and later
+  headers do not lift it;
 - priorities: the reserves of the in-process limiter (LIVE 0, REPLAY 10 %,
   BACKFILL 30 %), and a caller waiting on a window announces it in
   `zendesk_rate_waiters`, so lower priorities in any process let it go first.
@@ -41,11 +43,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 
-from app.zendesk import Priority, RateLimiter
+from app.zendesk import Priority, RateBudget, RateLimiter
 from app.zendesk.models import Sleep
 from app.zendesk.ratelimit import ACCOUNT, DEFAULT_RESERVES
 from app.zendesk_budget.headers import (
@@ -84,7 +86,7 @@ ON CONFLICT DO NOTHING
 
 # Statement 1: the row locks, in a fixed (byte) order so lockers never deadlock.
 _LOCK = """
-SELECT name, observed_remaining, observed_limit, observed_reset_at
+SELECT name, observed_remaining, observed_limit, observed_reset_at, penalty_until
 FROM zendesk_rate_windows
 WHERE scope = $1 AND name = ANY($2::text[])
 ORDER BY name COLLATE "C"
@@ -177,6 +179,15 @@ ON CONFLICT (scope, name) DO UPDATE SET
     observed_reset_at = EXCLUDED.observed_reset_at,
     observed_at = EXCLUDED.observed_at
 WHERE w.observed_at IS NULL OR w.observed_at <= EXCLUDED.observed_at
+"""
+
+
+# A 429's Retry-After: nothing goes before then (only ever pushed later).
+_PENALIZE = """
+INSERT INTO zendesk_rate_windows AS w (scope, name, penalty_until)
+VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
+ON CONFLICT (scope, name) DO UPDATE
+SET penalty_until = GREATEST(w.penalty_until, EXCLUDED.penalty_until)
 """
 
 
@@ -282,6 +293,7 @@ class PostgresRateBudget:
         self._opening: asyncio.Lock | None = None
         self._known: set[str] = set()  # window rows known to exist
         self._pending: dict[str, tuple[Observation, float]] = {}  # name -> (seen, monotonic)
+        self._penalty_until: float | None = None  # monotonic, not shared yet
         self._flusher: asyncio.Task[None] | None = None
         self._chores: set[asyncio.Task[None]] = set()
         self._down_until: float | None = None  # monotonic; set while the database fails
@@ -390,12 +402,26 @@ class PostgresRateBudget:
         stamp = time.monotonic()
         for observation in seen:
             self._pending[observation.name] = (observation, stamp)
+        self._schedule_flush()
+
+    def penalize(self, seconds: float) -> None:
+        """Zendesk answered 429 with Retry-After: no call of any priority, in any
+        process, before then (shared soon after; here at once)."""
+        self.local.penalize(seconds)
+        if self.closed:
+            return
+        until = time.monotonic() + min(max(seconds, 0.0), self._max_reset)
+        self._penalty_until = max(self._penalty_until or 0.0, until)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if self._flusher is not None and not self._flusher.done():
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop: nothing to share with
             self._pending.clear()
+            self._penalty_until = None
             return
         self._flusher = loop.create_task(self._flush_pending())
 
@@ -407,16 +433,23 @@ class PostgresRateBudget:
         await self._flush_pending()
 
     async def _flush_pending(self) -> None:
-        while self._pending:
+        while self._pending or self._penalty_until is not None:
             if self._is_down():
                 self._pending.clear()  # stale by the time the database is back
+                self._penalty_until = None  # the in-process fallback holds it
                 return
             batch = sorted(self._pending.items())  # the lock order of `_LOCK`
             self._pending.clear()
+            penalty, self._penalty_until = self._penalty_until, None
             now = time.monotonic()
             try:
                 pool = await self._connected()
                 async with pool.acquire() as conn:
+                    # Separate statements (transactions): each locks rows in name order.
+                    if penalty is not None and penalty > now:
+                        await conn.execute(_PENALIZE, self.scope, ACCOUNT, penalty - now)
+                    if not batch:
+                        continue
                     await conn.execute(
                         _OBSERVE,
                         self.scope,
@@ -523,6 +556,8 @@ class PostgresRateBudget:
         reset_at: datetime | None = seen["observed_reset_at"]
         resets_in = (reset_at - now).total_seconds() if reset_at is not None else 0.0
         current = seen["observed_remaining"] is not None and resets_in > 0
+        penalty_until: datetime | None = seen["penalty_until"]
+        penalty_in = (penalty_until - now).total_seconds() if penalty_until is not None else 0.0
         return WindowState(
             name=name,
             own_limit=self._limits.get(name),
@@ -532,6 +567,7 @@ class PostgresRateBudget:
             observed_limit=seen["observed_limit"] if current else None,
             observed_resets_in=max(0.0, resets_in),
             outranked=bool(row["outranked"]),
+            penalty_in=max(0.0, penalty_in),
         )
 
     async def _forget(self, waiter: str) -> None:
@@ -580,3 +616,7 @@ class PostgresRateBudget:
 
 def _conflict(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) in _CONFLICT_STATES
+
+
+if TYPE_CHECKING:  # mypy: the budget is what the Zendesk client takes
+    _CONFORMS: RateBudget = PostgresRateBudget("postgresql://")

@@ -2,7 +2,8 @@
 as the event store), in three small tables created idempotently at start.
 
 - `zendesk_rate_windows`: one row per (scope, window): the row lock that
-  serializes grants, and the latest Zendesk headers any process observed.
+  serializes grants, the latest Zendesk headers any process observed, and (on
+  the account row) until when a 429's Retry-After holds every call.
 - `zendesk_rate_grants`: the sliding log of calls granted (own limits only),
   purged as entries leave the window.
 - `zendesk_rate_waiters`: who waits on which window at which priority, until
@@ -32,6 +33,7 @@ DDL = (
         observed_limit integer,
         observed_reset_at timestamptz,
         observed_at timestamptz,
+        penalty_until timestamptz,
         CONSTRAINT pk_zendesk_rate_windows PRIMARY KEY (scope, name)
     )
     """,
