@@ -10,7 +10,7 @@
   the ops inbox still lists it.
 - Admin integer parameters past a 64-bit integer get a 4xx.
 
-Known crashes are strict xfails whose reason is the diagnosis and the fix.
+Findings once known are fixed; their cases stay here as regressions.
 """
 
 from __future__ import annotations
@@ -105,19 +105,7 @@ def test_limit_is_exact(intake: InProcessService, chunked: bool) -> None:
         b"",
         b"99999999999999999999999999999",
         b"0x10",
-        pytest.param(
-            "²".encode("latin-1"),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "app/webhooks/router.py `_read_body`: `declared.isdigit()` is true for "
-                    "non-ASCII digits such as '²' (header bytes are latin-1), then `int()` "
-                    "raises ValueError -> 500. uvicorn's parsers refuse such a header first, "
-                    "so only other servers/proxies expose it. Fix: "
-                    "`declared.isascii() and declared.isdigit()`."
-                ),
-            ),
-        ),
+        pytest.param("²".encode("latin-1")),
     ],
     ids=["letters", "negative", "float", "space", "empty", "huge", "hex", "superscript-two"],
 )
@@ -295,53 +283,9 @@ PG_DATA = (
     "validate in app/webhooks/envelope.py (refuse with 422 - or strip - {what}) and map "
     "SQLSTATE class 22 to a 422 instead of letting it escape."
 )
-KNOWN: dict[tuple[str, str | None], str] = {
-    ("huge-ticket-id-string", None): DIGITS.format(what="a 5000-digit id passes `isdigit()`"),
-    ("huge-ticket-id-number", None): DIGITS.format(
-        what="`json.loads` meets a 5000-digit number (int max_str_digits)"
-    ),
-    ("huge-number-anywhere", None): DIGITS.format(
-        what="`json.loads` meets a 5000-digit number (int max_str_digits)"
-    ),
-    ("ticket-id-superscript", None): DIGITS.format(what="'²'.isdigit() is true"),
-    ("event-subject-superscript", None): DIGITS.format(what="'¹'.isdigit() is true"),
-    ("ticket-id-past-int64", None): (
-        "app/webhooks/envelope.py `ticket_id_from`: integer ids have no upper bound (strings do: "
-        "< 2**63), so 2**63 reaches the BIGINT column -> OverflowError (SQLite) / "
-        "DataError (PostgreSQL) -> 500. Fix: `0 < value < 2**63` for ints too (422 otherwise)."
-    ),
-    ("lone-surrogate-in-updated-at", "sqlite"): (
-        "app/webhooks/envelope.py: a JSON-escaped lone surrogate in `updated_at` ends up in the "
-        "dedupe key (`trg:<id>:<updated_at>`); encoding it to UTF-8 for the database raises "
-        "UnicodeEncodeError -> 500. Fix: refuse bodies whose strings do not encode to UTF-8 "
-        "(`s.encode('utf-8')` in a walk of the parsed body) with 422, or hash the key parts."
-    ),
-    ("lone-surrogate-in-field", "sqlite"): (
-        "a JSON-escaped lone surrogate in any payload string is stored (200), but every "
-        "`GET /admin/events` page that includes the event then fails: FastAPI renders JSON with "
-        "ensure_ascii=False and encoding to UTF-8 raises UnicodeEncodeError -> 500, so one "
-        "webhook breaks the ops inbox. Fix: refuse such bodies at intake "
-        "(app/webhooks/envelope.py, 422) - or render admin responses with ensure_ascii=True."
-    ),
-    ("lone-surrogate-in-updated-at", "postgres"): PG_DATA.format(
-        what="strings with lone surrogates", sqlstate="UnicodeEncodeError in asyncpg"
-    ),
-    ("lone-surrogate-in-field", "postgres"): PG_DATA.format(
-        what="the JSON escape of a lone surrogate in jsonb", sqlstate="22P05"
-    ),
-    ("nul-in-field", "postgres"): PG_DATA.format(what="\\u0000 in jsonb", sqlstate="22P05"),
-    ("nan-infinity", "postgres"): PG_DATA.format(
-        what="NaN/Infinity tokens in jsonb", sqlstate="22P02"
-    ),
-    ("huge-updated-at", "postgres"): PG_DATA.format(
-        what="dedupe keys longer than 255 characters (`events.dedupe_key` is VARCHAR(255))",
-        sqlstate="22001",
-    ),
-    ("huge-event-id", "postgres"): PG_DATA.format(
-        what="dedupe keys longer than 255 characters (`events.dedupe_key` is VARCHAR(255))",
-        sqlstate="22001",
-    ),
-}
+# Findings not fixed yet: none (every earlier one is fixed; the cases stay as
+# regressions). Add (case, backend) -> diagnosis here to mark a new one.
+KNOWN: dict[tuple[str, str | None], str] = {}
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -392,14 +336,6 @@ ADMIN_INTS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "admin ids and paging parameters are unbounded `int`s: 2**63 reaches SQLite -> "
-        "OverflowError -> 500. Fix (app/admin/history.py, dead_letters.py, replay.py): "
-        "`le=2**63 - 1` on `ticket_id`, `event_id`, `before_id` (Path/Query) -> 422."
-    ),
-)
 @pytest.mark.parametrize(
     ("method", "path", "params"), ADMIN_INTS, ids=[f"{m} {p} {q}" for m, p, q in ADMIN_INTS]
 )

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from app.demo_cases import DemoCase, hourly_case
+from app.routing.summary import quote_safe
 from app.serving import ThreadedServer
 from tests.security.harness import (
     InProcessService,
@@ -43,14 +44,9 @@ SUBJECTS: dict[str, str] = {
 }
 
 # Known failures: (case, backend) -> diagnosis.
-KNOWN: dict[tuple[str, str | None], str] = {
-    ("nul-byte", "postgres"): (
-        "PostgreSQL jsonb refuses \\u0000 (22P05): the decision log row (facts carry the "
-        "subject/description) cannot be written, so the event dead-letters instead of being "
-        "routed. Fix (app/store or app/worker/facts.py): strip NUL from ticket text before it "
-        "becomes facts, or store facts as text."
-    ),
-}
+# Findings not fixed yet: none (every earlier one is fixed; the cases stay as
+# regressions). Add (case, backend) -> diagnosis here to mark a new one.
+KNOWN: dict[tuple[str, str | None], str] = {}
 
 
 def create_ticket(zd: httpx.Client, case: DemoCase, description: str) -> dict[str, Any]:
@@ -124,7 +120,8 @@ def test_hostile_subject_reaches_the_internal_note(
     assert history.status_code == 200, history.text[:300]
     notes = [n["body"] for n in history.json()["decisions"][0]["decision"]["notes"]]
     assert notes, "the routed dispute carries an internal note"
-    assert any(subject.strip() in body for body in notes), "subject quoted verbatim"
+    quoted = quote_safe(subject)
+    assert any(quoted in body for body in notes), "subject quoted on one line, bidi-free"
 
     comments = zd.get(f"/api/v2/tickets/{ticket_id}/comments").json()["comments"]
     private = [c["body"] for c in comments if not c["public"]]
@@ -144,17 +141,6 @@ def routed(
         yield service
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app/routing/summary.py `details` quotes the subject verbatim, so a requester controls "
-        "whole lines of the internal note agents read (a newline in the subject forges e.g. "
-        "`Contract ID: C-999` or `Eligibility: ...`), and an unterminated U+202E reverses how "
-        "the rest of the line displays. Hardening fix: in `details`, collapse control and "
-        "line-break characters (\\r, \\n, U+2028/2029, U+0085) to spaces, drop bidi controls "
-        "(U+202A-202E, U+2066-2069) and truncate (e.g. 200 characters)."
-    ),
-)
 @pytest.mark.parametrize(
     "forged",
     [
