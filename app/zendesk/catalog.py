@@ -1,4 +1,5 @@
-"""`ZendeskCatalog`: the account's names -> ids (groups, macros, forms, brands, fields).
+"""`ZendeskCatalog`: the account's names -> ids (groups, macros, forms, brands,
+ticket fields with their options, user and organization fields).
 
 The policy speaks in names (docs/contracts.md); Zendesk wants ids. Load once
 (`await ZendeskCatalog.load(client)`), look up without I/O, and `refresh()`
@@ -27,6 +28,8 @@ class CatalogSource(Protocol):
     async def list_ticket_fields(self) -> list[dict[str, Any]]: ...
     async def list_ticket_forms(self) -> list[dict[str, Any]]: ...
     async def list_brands(self) -> list[dict[str, Any]]: ...
+    async def list_user_fields(self) -> list[dict[str, Any]]: ...
+    async def list_organization_fields(self) -> list[dict[str, Any]]: ...
 
 
 def _ranked(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,6 +89,8 @@ class ZendeskCatalog:
         self._macros = _Index("macro", [], "title")
         self._forms = _Index("form", [], "name")
         self._brands = _Index("brand", [], "name")
+        self._user_fields = _Index("user_field", [], "key")
+        self._organization_fields = _Index("organization_field", [], "key")
         self._fields: dict[str, FieldInfo] = {}
         self._fields_by_id: dict[int, FieldInfo] = {}
 
@@ -104,12 +109,16 @@ class ZendeskCatalog:
                 self._source.list_ticket_fields(),
                 self._source.list_ticket_forms(),
                 self._source.list_brands(),
+                self._source.list_user_fields(),
+                self._source.list_organization_fields(),
                 return_exceptions=True,  # let every list finish; no orphaned requests
             )
             for outcome in loaded:
                 if isinstance(outcome, BaseException):
                     raise outcome
-            groups, macros, fields, forms, brands = cast("list[list[dict[str, Any]]]", loaded)
+            groups, macros, fields, forms, brands, user_fields, org_fields = cast(
+                "list[list[dict[str, Any]]]", loaded
+            )
             infos = [_field_info(item) for item in _ranked(fields)]
             by_title: dict[str, FieldInfo] = {}
             for info in infos:
@@ -118,6 +127,10 @@ class ZendeskCatalog:
             self._macros = _Index("macro", macros, "title")
             self._forms = _Index("form", forms, "name")
             self._brands = _Index("brand", brands, "name")
+            # User and organization fields are addressed by their key in
+            # `user_fields` / `organization_fields` values.
+            self._user_fields = _Index("user_field", user_fields, "key")
+            self._organization_fields = _Index("organization_field", org_fields, "key")
             self._fields = by_title
             self._fields_by_id = {info.id: info for info in infos}
 
@@ -167,6 +180,12 @@ class ZendeskCatalog:
     def brand_name(self, brand_id: int) -> str:
         return self._brands.name(brand_id)
 
+    def user_field_id(self, key: str) -> int:
+        return self._user_fields.id(key)
+
+    def organization_field_id(self, key: str) -> int:
+        return self._organization_fields.id(key)
+
     def field(self, title: str) -> FieldInfo:
         try:
             return self._fields[title]
@@ -192,6 +211,8 @@ class ZendeskCatalog:
             "macros": self._macros,
             "forms": self._forms,
             "brands": self._brands,
+            "user_fields": self._user_fields,
+            "organization_fields": self._organization_fields,
         }
         rows: list[CheckRow] = []
         for kind, entries in names.items():

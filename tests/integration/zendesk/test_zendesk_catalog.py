@@ -38,14 +38,28 @@ FORMS = [
 BRANDS = [{"id": 401, "name": "Upwork Help Center"}]
 FIELDS = [
     {"id": 501, "title": "Contract ID", "type": "text"},
-    {"id": 502, "title": "Dispute Type", "type": "tagger", "custom_field_options": [
-        {"id": 1, "name": "Hourly", "value": "dispute_type__hourly"},
-        {"id": 2, "name": "Fixed-Price", "value": "dispute_type__fixed_price"},
-    ]},
-    {"id": 503, "title": "Dispute Reasons", "type": "multiselect", "custom_field_options": [
-        {"id": 3, "name": "Manual Time", "value": "dispute_reasons__manual_time"},
-    ]},
+    {
+        "id": 502,
+        "title": "Dispute Type",
+        "type": "tagger",
+        "custom_field_options": [
+            {"id": 1, "name": "Hourly", "value": "dispute_type__hourly"},
+            {"id": 2, "name": "Fixed-Price", "value": "dispute_type__fixed_price"},
+        ],
+    },
+    {
+        "id": 503,
+        "title": "Dispute Reasons",
+        "type": "multiselect",
+        "custom_field_options": [
+            {"id": 3, "name": "Manual Time", "value": "dispute_reasons__manual_time"},
+        ],
+    },
 ]
+
+
+USER_FIELDS = [{"id": 601, "key": "obo_profile", "title": "OBO profile", "type": "text"}]
+ORG_FIELDS = [{"id": 701, "key": "segment", "title": "Segment", "type": "dropdown"}]
 
 
 def route_catalog(router: Any, groups: list[Any] = GROUPS) -> Any:
@@ -56,10 +70,16 @@ def route_catalog(router: Any, groups: list[Any] = GROUPS) -> Any:
         "groups": router.get("/api/v2/groups").mock(return_value=page("groups", groups)),
         "macros": router.get("/api/v2/macros").mock(return_value=page("macros", MACROS)),
         "fields": router.get("/api/v2/ticket_fields").mock(
-            return_value=page("ticket_fields", FIELDS)),
-        "forms": router.get("/api/v2/ticket_forms").mock(
-            return_value=page("ticket_forms", FORMS)),
+            return_value=page("ticket_fields", FIELDS)
+        ),
+        "forms": router.get("/api/v2/ticket_forms").mock(return_value=page("ticket_forms", FORMS)),
         "brands": router.get("/api/v2/brands").mock(return_value=page("brands", BRANDS)),
+        "user_fields": router.get("/api/v2/user_fields").mock(
+            return_value=page("user_fields", USER_FIELDS)
+        ),
+        "organization_fields": router.get("/api/v2/organization_fields").mock(
+            return_value=page("organization_fields", ORG_FIELDS)
+        ),
     }
 
 
@@ -78,9 +98,13 @@ async def test_catalog_load_names_resolve_to_ids_and_back(zd_api, make_client):
     assert catalog.brand_name(401) == "Upwork Help Center"
     dispute_type = catalog.field("Dispute Type")
     assert (dispute_type.id, dispute_type.type) == (502, "tagger")
-    assert dispute_type.options == {"Hourly": "dispute_type__hourly",
-                                    "Fixed-Price": "dispute_type__fixed_price"}
+    assert dispute_type.options == {
+        "Hourly": "dispute_type__hourly",
+        "Fixed-Price": "dispute_type__fixed_price",
+    }
     assert catalog.field_by_id(501).title == "Contract ID"
+    assert catalog.user_field_id("obo_profile") == 601
+    assert catalog.organization_field_id("segment") == 701
 
 
 @pytest.mark.parametrize(
@@ -109,14 +133,19 @@ async def test_catalog_check_rows_for_names_and_field_options(zd_api, make_clien
     route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
-    rows = catalog.check({
-        "groups": ["Customer Support", "Hourly Job Abuse Queue"],
-        "macros": ["CS > Mediation Ticket"],
-        "forms": ["Default Ticket Form"],
-        "brands": ["Upwork Help Center"],
-        "fields": [("Dispute Type", ["Hourly", "Direct Contract"]), ("Inquiry Type", ["uir"]),
-                   "Contract ID"],
-    })
+    rows = catalog.check(
+        {
+            "groups": ["Customer Support", "Hourly Job Abuse Queue"],
+            "macros": ["CS > Mediation Ticket"],
+            "forms": ["Default Ticket Form"],
+            "brands": ["Upwork Help Center"],
+            "fields": [
+                ("Dispute Type", ["Hourly", "Direct Contract"]),
+                ("Inquiry Type", ["uir"]),
+                "Contract ID",
+            ],
+        }
+    )
     assert rows == [
         CheckRow("groups", "Customer Support", True, 101),
         CheckRow("groups", "Hourly Job Abuse Queue", False, None),
@@ -144,7 +173,8 @@ async def test_catalog_refresh_picks_up_new_group(zd_api, make_client):
     routes = route_catalog(zd_api)
     renamed = [*GROUPS, {"id": 105, "name": "Hourly Job Abuse Queue"}]
     routes["groups"].side_effect = [
-        json_response(200, {"groups": GROUPS}), json_response(200, {"groups": renamed})
+        json_response(200, {"groups": GROUPS}),
+        json_response(200, {"groups": renamed}),
     ]
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
@@ -159,11 +189,16 @@ async def test_catalog_refresh_if_stale_on_error_mentioning_known_id(zd_api, mak
     routes = route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
-        stale = Unprocessable(422, {"error": "RecordInvalid",
-                                    "details": {"group_id": [{"description": "102 invalid"}]}},
-                              None, "PUT", "/api/v2/tickets/5")
-        gone_macro = NotFound(404, {"error": "RecordNotFound"}, None, "GET",
-                              "/api/v2/tickets/5/macros/201/apply")
+        stale = Unprocessable(
+            422,
+            {"error": "RecordInvalid", "details": {"group_id": [{"description": "102 invalid"}]}},
+            None,
+            "PUT",
+            "/api/v2/tickets/5",
+        )
+        gone_macro = NotFound(
+            404, {"error": "RecordNotFound"}, None, "GET", "/api/v2/tickets/5/macros/201/apply"
+        )
         unrelated = Unprocessable(422, {"error": "closed"}, None, "PUT", "/api/v2/tickets/5")
         conflict = Conflict(409, {"details": "102"}, None, "PUT", "/api/v2/tickets/5")
         assert await catalog.refresh_if_stale(stale) is True
