@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from app.admin.auth import ADMIN_RESPONSES, NOT_FOUND, AdminDep
+from app.admin.examples import EVENT, ok
 from app.admin.history import event_json
 from app.deps import ServicesDep
 from app.ids import BeforeIdQuery, IdPath, OptionalIdQuery
@@ -17,7 +18,11 @@ router = APIRouter(
 )
 
 
-@router.get("", summary="Events the worker gave up on, newest first, with the reason")
+@router.get(
+    "",
+    summary="Events the worker gave up on, newest first, with the reason",
+    responses=ok({"dead_letters": [EVENT], "next_before_id": None}),
+)
 async def list_dead_letters(
     services: ServicesDep,
     _: AdminDep,
@@ -32,14 +37,22 @@ async def list_dead_letters(
     return {"dead_letters": [event_json(e) for e in events], "next_before_id": next_before}
 
 
-@router.post("/{event_id}/retry", summary="Queue a dead letter again (attempts reset)")
+@router.post(
+    "/{event_id}/retry",
+    summary="Queue a dead letter again (attempts reset)",
+    responses=ok({"event_id": 42, "status": "pending"}),
+)
 async def retry_dead_letter(event_id: IdPath, services: ServicesDep, _: AdminDep) -> dict[str, Any]:
     if not await services.store.retry_dead(event_id, now=services.clock()):
         raise HTTPException(404, f"event {event_id} is not a dead letter")
     return {"event_id": event_id, "status": EventStatus.PENDING.value}
 
 
-@router.delete("/{event_id}", summary="Discard a dead letter; it stays in the log as discarded")
+@router.delete(
+    "/{event_id}",
+    summary="Discard a dead letter; it stays in the log as discarded",
+    responses=ok({"event_id": 42, "status": "discarded"}),
+)
 async def discard_dead_letter(
     event_id: IdPath,
     services: ServicesDep,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.admin.auth import ADMIN_RESPONSES, AdminDep
+from app.admin.examples import DECISION_RECORD, EVENT, ok
 from app.deps import ServicesDep
 from app.ids import BeforeIdQuery, IdPath, OptionalIdQuery
 from app.store import EventStatus, StoredEvent
@@ -22,7 +23,11 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
     return data
 
 
-@router.get("/events", summary="Inbox events, newest first")
+@router.get(
+    "/events",
+    summary="Inbox events, newest first",
+    responses=ok({"events": [EVENT], "next_before_id": None}),
+)
 async def list_events(
     services: ServicesDep,
     _: AdminDep,
@@ -38,7 +43,11 @@ async def list_events(
     return {"events": [event_json(e) for e in events], "next_before_id": next_before}
 
 
-@router.get("/tickets/{ticket_id}/decisions", summary="Why a ticket went where it went")
+@router.get(
+    "/tickets/{ticket_id}/decisions",
+    summary="Why a ticket went where it went",
+    responses=ok({"ticket_id": 5100001, "decisions": [DECISION_RECORD]}),
+)
 async def ticket_decisions(
     ticket_id: IdPath,
     services: ServicesDep,

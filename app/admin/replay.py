@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.admin.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
+from app.admin.examples import ok
 from app.deps import ServicesDep
 from app.ids import IdPath
 from app.store import NewEvent, Priority
@@ -18,7 +19,34 @@ router = APIRouter(
 )
 
 
-@router.post("/{ticket_id}/replay", summary="Decide a ticket again, fresh from Zendesk")
+@router.post(
+    "/{ticket_id}/replay",
+    summary="Decide a ticket again, fresh from Zendesk",
+    responses=ok(
+        {
+            "ticket_id": 5100001,
+            "dry_run": True,
+            "skipped": None,
+            "facts": {"ticket": {"id": 5100001}},
+            "decision": {"queue": "Mediation_Tier_1_CX420", "status": "open"},
+            "writes": [
+                {
+                    "ticket_id": 5100001,
+                    "method": "PUT",
+                    "path": "/api/v2/tickets/5100001",
+                    "body": {
+                        "ticket": {
+                            "group_id": 360000002,
+                            "safe_update": True,
+                            "updated_stamp": "2024-06-12T10:00:00Z",
+                        }
+                    },
+                    "summary": ["group -> Mediation_Tier_1_CX420"],
+                }
+            ],
+        }
+    ),
+)
 async def replay_ticket(
     ticket_id: IdPath,
     services: ServicesDep,

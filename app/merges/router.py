@@ -115,11 +115,28 @@ def job_json(result: JobResult) -> dict[str, Any]:
 @router.post(
     "/merges",
     summary="Merge tickets, unless a Dispute / Mediation ticket is involved",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"example": {"target_id": 99, "source_ids": [1, 2]}}}
+        }
+    },
     responses={
         200: {"model": MergeDoneOut, "description": "Merged through Zendesk (the job result)"},
         400: {"model": ErrorOut, "description": "The body is not JSON"},
         404: {"model": ErrorOut, "description": "A ticket does not exist"},
-        409: {"model": MergeBlockedOut, "description": "Refused: the follow-up path instead"},
+        409: {
+            "model": MergeBlockedOut,
+            "description": "Refused: the follow-up path instead",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "error": "merge_blocked",
+                        "message": "ticket 99 is a Mediation ticket (group HV Mediation Tier 1)",
+                        "follow_up": "apply the tag-only macro 'CS > Mediation Ticket' to ticket 1",
+                    }
+                }
+            },
+        },
         **_ZENDESK,
     },
 )
@@ -195,6 +212,27 @@ async def guarded_merge(body: MergeBody, services: ServicesDep, who: AdminDep) -
     "/merges",
     summary="Blocked, performed and detected merges, and repairs, newest first",
     response_model=MergesPageOut,
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "merges": [
+                            {
+                                "id": 3,
+                                "kind": "blocked",
+                                "target_id": 99,
+                                "source_ids": [1],
+                                "reason": "target is a Mediation ticket",
+                                "at": "2024-06-12T10:00:00Z",
+                            }
+                        ],
+                        "next_before_id": None,
+                    }
+                }
+            }
+        }
+    },
 )
 async def list_merges(
     services: ServicesDep,

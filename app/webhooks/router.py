@@ -44,7 +44,11 @@ def _error(status: int, code: str, message: str, **headers: str) -> JSONResponse
 @router.post(
     "/webhooks/zendesk",
     responses={
-        200: {"description": "Stored (or a duplicate of a stored event)"},
+        200: {
+            "description": "Stored (or a duplicate of a stored event)",
+            "content": {"application/json": {"example": {
+                "status": "accepted", "event_id": 42, "ticket_id": 5100001, "processed": True}}},
+        },
         400: {"description": "Body is not JSON"},
         401: {"description": "Signature check failed; `error` names the check"},
         413: {"description": "Body larger than WEBHOOK_MAX_BODY_BYTES"},
