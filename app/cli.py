@@ -174,17 +174,29 @@ def check_config_command() -> None:
 
 @cli.command()
 def replay(
-    ticket_id: Annotated[int, typer.Argument(help="Zendesk ticket id")],
+    ticket_id: Annotated[int | None, typer.Argument(help="Zendesk ticket id")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--enqueue", help="Print decision and writes / queue it")
     ] = True,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Instead of one ticket: every ticket updated since (ISO 8601, UTC)"),
+    ] = None,
+    until: Annotated[datetime | None, typer.Option(help="...and up to (default: now)")] = None,
 ) -> None:
-    """Decide a ticket again, fresh from Zendesk (dry run by default)."""
+    """Decide a ticket again, fresh from Zendesk (dry run by default), or queue a time
+    range from the incremental export with a progress display (--since)."""
     from app.main import services_lifespan
     from app.store import NewEvent, Priority
     from app.worker.pipeline import pipeline_for
 
     settings = _settings_or_exit("marketplace_url")
+    if since is not None:
+        from app.replay_cli import run_time_range
+
+        raise typer.Exit(asyncio.run(run_time_range(settings, since, until)))
+    if ticket_id is None:
+        _fail("give a TICKET_ID, or --since for a time range")
 
     async def run() -> dict[str, Any]:
         async with services_lifespan(settings) as services:

@@ -1,0 +1,65 @@
+"""`python -m app replay --since`: a time range queued from the shell, with progress."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from app.store import EventStatus, Priority, open_store
+from tests.e2e.conftest import ADMIN, SECRET, create_case
+from tests.e2e.test_webhook_to_zendesk import hourly_case
+
+
+def test_replay_since_queues_every_ticket_at_replay_priority(sandbox, zd, tmp_path):
+    tickets = [create_case(zd, hourly_case()) for _ in range(3)]
+    db = tmp_path / "triage.db"
+    env = os.environ | {
+        "ZENDESK_BASE_URL": sandbox.url,
+        "ZENDESK_EMAIL": "triage@example.com",
+        "ZENDESK_API_TOKEN": "demo-token",
+        "WEBHOOK_SECRETS": SECRET,
+        "ADMIN_TOKENS": ADMIN,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "MARKETPLACE_URL": f"{sandbox.url}/marketplace",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "replay", "--since", "2020-01-01T00:00:00"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "queued 3" in done.stderr
+
+    async def queued() -> list[tuple[int | None, Priority]]:
+        store = await open_store(f"sqlite:///{db}")
+        try:
+            events = await store.list_events(status=EventStatus.PENDING, limit=50)
+            return sorted((e.ticket_id, e.priority) for e in events)
+        finally:
+            await store.close()
+
+    assert asyncio.run(queued()) == sorted((t["id"], Priority.REPLAY) for t in tickets)
+
+
+def test_replay_without_ticket_or_since_explains(tmp_path, sandbox):
+    env = os.environ | {
+        "ZENDESK_BASE_URL": sandbox.url,
+        "ZENDESK_EMAIL": "a@b",
+        "ZENDESK_API_TOKEN": "t",
+        "MARKETPLACE_URL": sandbox.url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "replay"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--since" in done.stderr
