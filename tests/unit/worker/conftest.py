@@ -32,6 +32,12 @@ class SeedSource:
     async def list_brands(self) -> list[dict[str, Any]]:
         return self.seed.records["brands"]
 
+    async def list_user_fields(self) -> list[dict[str, Any]]:
+        return list(self.seed.records.get("user_fields", []))
+
+    async def list_organization_fields(self) -> list[dict[str, Any]]:
+        return list(self.seed.records.get("organization_fields", []))
+
 
 @pytest.fixture(scope="session")
 def policy() -> Policy:
