@@ -7,6 +7,8 @@
   the process by an asyncio.Lock, so coroutines queue instead of hitting
   "database is locked". Other processes wait up to ``busy_timeout``.
 - Claiming is a plain select-then-update inside that one writer transaction.
+- Webhook accepts are group-committed (`sqlite_intake.py`): the ones arriving
+  while a commit runs share the next transaction and its fsync.
 - Locked, full, read-only or failing databases raise `StoreUnavailable`.
 """
 
@@ -27,9 +29,10 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from app.store.base import StoreUnavailable
+from app.store.base import AcceptResult, NewEvent, StoreUnavailable
 from app.store.migrate import upgrade_to_head
-from app.store.sql_store import InsertFactory, SqlEventStore, claim_candidates
+from app.store.sql_store import InsertFactory, SqlEventStore, claim_candidates, utcnow
+from app.store.sqlite_intake import GroupCommitIntake
 from app.store.urls import DEFAULT_BUSY_TIMEOUT_MS
 
 log = logging.getLogger("app.store.sqlite")
@@ -64,6 +67,7 @@ class SqliteEventStore(SqlEventStore):
         self.busy_timeout_ms = busy_timeout_ms
         self._write_lock = asyncio.Lock()
         self._writer: AsyncEngine | None = None
+        self._intake: GroupCommitIntake | None = None
 
     def __repr__(self) -> str:
         return f"SqliteEventStore({str(self.path)!r})"
@@ -123,9 +127,8 @@ class SqliteEventStore(SqlEventStore):
             return
 
     @asynccontextmanager
-    async def _begin_write(self) -> AsyncIterator[AsyncConnection]:
-        if self._writer is None:
-            raise RuntimeError("the store is not open")
+    async def _locked(self) -> AsyncIterator[None]:
+        """This process's one writer at a time."""
         # Queued writers wait at most the busy timeout too: a webhook must get its
         # 503 well inside Zendesk's ~12 s, not after everyone queued before it.
         try:
@@ -136,18 +139,46 @@ class SqliteEventStore(SqlEventStore):
                 f"SQLite database {self.path}: writers queued past the busy timeout"
             ) from None
         try:
-            async with self._writer.begin() as conn:
-                yield conn
+            yield
         finally:
             self._write_lock.release()
+
+    @asynccontextmanager
+    async def _begin_write(self) -> AsyncIterator[AsyncConnection]:
+        if self._writer is None:
+            raise RuntimeError("the store is not open")
+        async with self._locked(), self._writer.begin() as conn:
+            yield conn
 
     async def _migrate(self) -> None:
         await self._ensure_wal()
         async with self._write() as conn:
             await conn.run_sync(upgrade_to_head)
+        self._intake = GroupCommitIntake(
+            self.path,
+            busy_timeout_ms=self.busy_timeout_ms,
+            dialect=self.engine.dialect,
+            write_lock=self._locked,
+            on_new_work=self._work.set,
+        )
 
     async def _close_extra(self) -> None:
         self._writer = None
+        intake, self._intake = self._intake, None
+        if intake is not None:
+            await intake.close()
+
+    # ------------------------------------------------------------------ intake
+
+    async def accept(self, event: NewEvent) -> AcceptResult:
+        if self._intake is None:
+            raise RuntimeError("the store is not open")
+        try:
+            return await self._intake.accept(event, utcnow())
+        except Exception as exc:
+            if (translated := self._translate(exc)) is not None:
+                raise translated from exc
+            raise
 
     # ------------------------------------------------------------------ claiming
 
@@ -168,13 +199,16 @@ class SqliteEventStore(SqlEventStore):
             return StoreUnavailable(f"SQLite database {self.path}: {exc}")
         if isinstance(exc, sa_exc.TimeoutError):  # connection pool exhausted
             return StoreUnavailable(f"SQLite database {self.path}: {exc}")
-        if not isinstance(exc, sa_exc.DBAPIError):
+        if isinstance(exc, sa_exc.DBAPIError):
+            orig: BaseException | None = exc.orig
+        elif isinstance(exc, sqlite3.Error):  # the intake's own connection
+            orig = exc
+        else:
             return None
-        orig = exc.orig
         code = getattr(orig, "sqlite_errorcode", None)
         message = str(orig)
         if (isinstance(code, int) and code & 0xFF in _UNAVAILABLE_CODES) or (
-            isinstance(exc, sa_exc.OperationalError)
+            isinstance(orig, sqlite3.OperationalError)
             and any(word in message.lower() for word in _UNAVAILABLE_WORDS)
         ):
             return StoreUnavailable(f"SQLite database {self.path}: {message}")
