@@ -35,7 +35,7 @@ def serve(
 
     settings = _settings_or_exit("webhook_secrets", "marketplace_url")
     configure_logging(settings.log_level)
-    app = create_app(settings, run_worker=not no_worker)
+    app = create_app(settings, run_worker=not no_worker, freeze_heap=True)
     uvicorn.run(
         app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=30
     )

@@ -9,9 +9,15 @@ from fastapi import Depends, Request
 from app.services import Services
 
 
-async def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
+    """For handlers on the hot path, where FastAPI's dependency solving costs
+    more than the work (the webhook)."""
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -18,6 +18,7 @@ from app.admin import dead_letters, history, replay, simulate
 from app.admin import policy as policy_admin
 from app.admin import replays as replays_admin
 from app.deps import ServicesDep
+from app.heap import freeze_startup_objects
 from app.marketplace import MarketplaceClient
 from app.merges import router as merges_router
 from app.metrics import Metrics
@@ -104,7 +105,10 @@ def create_app(
     run_worker: bool = True,
     clock: Callable[[], datetime] = utc_now,
     zendesk_transport: httpx.AsyncBaseTransport | None = None,
+    freeze_heap: bool = False,
 ) -> FastAPI:
+    """`freeze_heap`: for a server process (see app/heap.py); not for tests,
+    which build many apps in one process."""
     settings.require("webhook_secrets", "marketplace_url")
 
     @asynccontextmanager
@@ -113,6 +117,8 @@ def create_app(
             settings, clock=clock, zendesk_transport=zendesk_transport
         ) as services:
             app.state.services = services
+            if freeze_heap:
+                freeze_startup_objects()
             worker = Worker(services) if run_worker else None
             task = asyncio.create_task(worker.run()) if worker else None
             app.state.worker = worker
@@ -130,6 +136,9 @@ def create_app(
         summary="Routes Zendesk dispute and mediation tickets by the support playbook.",
         version="0.1.0",
         lifespan=lifespan,
+        # Metrics are Prometheus (/metrics). FastAPI's OpenTelemetry hooks would
+        # look up the global providers on every request, for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     _install_error_handlers(app)
     app.include_router(webhooks_router.router)

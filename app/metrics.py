@@ -51,9 +51,12 @@ class Metrics:
         self.oldest_age = Gauge(
             "triage_queue_oldest_pending_seconds", "Age of the oldest pending event", registry=r
         )
+        # bound once: `labels()` validates and locks on every call (the webhook's hot path)
+        self._accepted = self.events.labels("accepted")
+        self._duplicate = self.events.labels("duplicate")
 
     def webhook_accepted(self, *, duplicate: bool) -> None:
-        self.events.labels("duplicate" if duplicate else "accepted").inc()
+        (self._duplicate if duplicate else self._accepted).inc()
 
     def webhook_rejected(self, reason: str) -> None:
         self.events.labels("rejected").inc()

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from app.store.base import AcceptResult, NewEvent, StoreUnavailable
 from app.store.migrate import upgrade_to_head
-from app.store.sql_store import InsertFactory, SqlEventStore, claim_candidates, utcnow
+from app.store.sql_store import InsertFactory, SqlEventStore, claim_candidates
 from app.store.sqlite_intake import GroupCommitIntake
 from app.store.urls import DEFAULT_BUSY_TIMEOUT_MS
 
@@ -174,7 +174,7 @@ class SqliteEventStore(SqlEventStore):
         if self._intake is None:
             raise RuntimeError("the store is not open")
         try:
-            return await self._intake.accept(event, utcnow())
+            return await self._intake.accept(event)
         except Exception as exc:
             if (translated := self._translate(exc)) is not None:
                 raise translated from exc

@@ -13,6 +13,10 @@ wait for the next one, and all of them are written together:
 - values are converted with SQLAlchemy's own column types (what is written is
   byte for byte what the rest of the store reads), in the caller, so a bad
   value fails its own webhook and not the batch;
+- a handful of statements per batch (look up keys, one multi-row insert, read
+  the ids back as one JSON row): each call into SQLite releases the GIL and
+  must take it back from the busy event loop, so per-row calls would cost more
+  than the disk;
 - dedupe as in one-by-one accepts: an existing key, or the same key twice in a
   batch, is a duplicate carrying the first event's id;
 - if the batch cannot be committed, every caller in it gets the error (the
@@ -25,6 +29,7 @@ No delay is added: an idle intake commits the first webhook at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -37,6 +42,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 
 from app.store.base import AcceptResult, EventStatus, NewEvent
+from app.store.sql_store import utcnow
 from app.store.tables import events
 
 log = logging.getLogger("app.store.sqlite")
@@ -57,12 +63,22 @@ _COLUMNS = (
     "available_at",
     "updated_at",
 )
-_INSERT = (
-    f"INSERT INTO {events.name} ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) "
-    f"ON CONFLICT ({events.c.dedupe_key.name}) DO NOTHING RETURNING {events.c.id.name}"
-)
-_EXISTING = f"SELECT {events.c.id.name} FROM {events.name} WHERE {events.c.dedupe_key.name} = ?"
+_ROW_MARKS = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
+_ID, _KEY = events.c.id.name, events.c.dedupe_key.name
+
+
+def _insert_sql(rows: int) -> str:
+    values = ", ".join([_ROW_MARKS] * rows)
+    return (
+        f"INSERT INTO {events.name} ({', '.join(_COLUMNS)}) VALUES {values} "
+        f"ON CONFLICT ({_KEY}) DO NOTHING"
+    )
+
+
+def _ids_sql(keys: int) -> str:
+    """One row whatever the count: each row fetched is a GIL round trip."""
+    marks = ", ".join("?" for _ in range(keys))
+    return f"SELECT json_group_object({_KEY}, {_ID}) FROM {events.name} WHERE {_KEY} IN ({marks})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +89,25 @@ class _Row:
 
 
 Converter = Callable[[Any], Any]
+_CONVERTED = ("payload", "received_at", "updated_at")
 
 
-def _converters(dialect: Dialect) -> list[Converter | None]:
-    """Each column's bind conversion, exactly as SQLAlchemy applies it."""
-    return [events.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
+def _converter(name: str, dialect: Dialect) -> Converter:
+    """The column's bind conversion, exactly as SQLAlchemy applies it."""
+    column = events.c[name]
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        raise TypeError(f"events.{name} has no bind conversion on {dialect.name}")
+    return process
+
+
+def _check_plain_columns(dialect: Dialect) -> None:
+    """The other columns go to sqlite3 as they are: fail loudly if a type changes."""
+    for name in _COLUMNS:
+        if name in _CONVERTED or name == "available_at":
+            continue
+        if events.c[name].type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            raise TypeError(f"events.{name} needs a bind conversion the intake does not do")
 
 
 class GroupCommitIntake:
@@ -94,7 +124,10 @@ class GroupCommitIntake:
     ) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
-        self._convert = _converters(dialect)
+        _check_plain_columns(dialect)
+        self._json = _converter("payload", dialect)
+        self._datetime = _converter("received_at", dialect)
+        self._updated_at = _converter("updated_at", dialect)
         self._write_lock = write_lock
         self._on_new_work = on_new_work
         self._pending: list[tuple[_Row, asyncio.Future[AcceptResult]]] = []
@@ -104,36 +137,32 @@ class GroupCommitIntake:
 
     # ------------------------------------------------------------------ event loop side
 
-    def _row(self, event: NewEvent, updated_at: Any) -> _Row:
+    def _row(self, event: NewEvent) -> _Row:
         status = EventStatus.PENDING if event.processable else EventStatus.IGNORED
-        raw = (
+        received = self._datetime(event.received_at)
+        values = (
             event.dedupe_key,
             event.source,
             event.event_type,
             event.ticket_id,
-            event.payload,
+            self._json(event.payload),
             status.value,
             int(event.priority),
-            0,
-            event.received_at,
-            event.received_at,
-            updated_at,
-        )
-        values = tuple(
-            value if convert is None else convert(value)
-            for convert, value in zip(self._convert, raw, strict=True)
+            0,  # attempts
+            received,
+            received,  # available_at: due at once
         )
         return _Row(event.dedupe_key, values, event.processable)
 
-    async def accept(self, event: NewEvent, updated_at: Any) -> AcceptResult:
-        row = self._row(event, updated_at)
+    async def accept(self, event: NewEvent) -> AcceptResult:
+        row = self._row(event)
         future: asyncio.Future[AcceptResult] = asyncio.get_running_loop().create_future()
         self._pending.append((row, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="sqlite-intake-flush")
-        # A cancelled caller does not cancel the batch: the event may still be
-        # stored, and Zendesk's retry of it is then a duplicate.
-        return await asyncio.shield(future)
+        # A cancelled caller cancels only its own future, not the batch: the event
+        # may still be stored, and Zendesk's retry of it is then a duplicate.
+        return await future
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
@@ -142,7 +171,10 @@ class GroupCommitIntake:
             rows = [row for row, _ in batch]
             try:
                 async with self._write_lock():
-                    results = await loop.run_in_executor(self._thread, self._commit, rows)
+                    updated_at = self._updated_at(utcnow())
+                    results = await loop.run_in_executor(
+                        self._thread, self._commit, rows, updated_at
+                    )
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -187,7 +219,7 @@ class GroupCommitIntake:
         if conn is not None:
             conn.close()
 
-    def _commit(self, rows: Sequence[_Row]) -> list[AcceptResult]:
+    def _commit(self, rows: Sequence[_Row], updated_at: Any) -> list[AcceptResult]:
         try:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
@@ -195,7 +227,7 @@ class GroupCommitIntake:
             self._disconnect()  # start afresh next time (e.g. the file came back)
             raise
         try:
-            results = self._insert(conn, rows)
+            results = self._insert(conn, rows, updated_at)
             conn.execute("COMMIT")
         except BaseException:
             try:
@@ -206,19 +238,37 @@ class GroupCommitIntake:
         return results
 
     @staticmethod
-    def _insert(conn: sqlite3.Connection, rows: Sequence[_Row]) -> list[AcceptResult]:
-        seen: dict[str, int] = {}
+    def _insert(
+        conn: sqlite3.Connection, rows: Sequence[_Row], updated_at: Any
+    ) -> list[AcceptResult]:
+        """A few statements per batch, not per row: every SQLite call from this
+        thread gives up the GIL and waits to take it back from the event loop."""
+        firsts: dict[str, _Row] = {}
+        for row in rows:
+            firsts.setdefault(row.key, row)
+        per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        existing = _ids(conn, list(firsts), per_statement)
+        new = [row for key, row in firsts.items() if key not in existing]
+        chunk = max(1, per_statement // len(_COLUMNS))
+        for start in range(0, len(new), chunk):
+            part = new[start : start + chunk]
+            params = [value for row in part for value in (*row.values, updated_at)]
+            conn.execute(_insert_sql(len(part)), params)
+        ids = existing | _ids(conn, [row.key for row in new], per_statement)
+        seen: set[str] = set()
         results: list[AcceptResult] = []
         for row in rows:
-            if (first := seen.get(row.key)) is not None:
-                results.append(AcceptResult(event_id=first, duplicate=True))
-                continue
-            inserted = conn.execute(_INSERT, row.values).fetchone()
-            if inserted is None:
-                existing = conn.execute(_EXISTING, (row.key,)).fetchone()
-                event_id, duplicate = int(existing[0]), True
-            else:
-                event_id, duplicate = int(inserted[0]), False
-            seen[row.key] = event_id
-            results.append(AcceptResult(event_id=event_id, duplicate=duplicate))
+            # a duplicate: stored before this batch, or earlier in it
+            duplicate = row.key in existing or row.key in seen
+            seen.add(row.key)
+            results.append(AcceptResult(event_id=int(ids[row.key]), duplicate=duplicate))
         return results
+
+
+def _ids(conn: sqlite3.Connection, keys: list[str], per_statement: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), per_statement):
+        part = keys[start : start + per_statement]
+        (text,) = conn.execute(_ids_sql(len(part)), part).fetchone()
+        found.update(json.loads(text))
+    return found

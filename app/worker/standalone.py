@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from app.heap import freeze_startup_objects
 from app.main import services_lifespan
 from app.settings import Settings
 from app.worker.runner import Worker
@@ -12,6 +13,7 @@ from app.worker.runner import Worker
 
 async def run_worker(settings: Settings) -> None:
     async with services_lifespan(settings) as services:
+        freeze_startup_objects()
         worker = Worker(services)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
