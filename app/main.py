@@ -141,7 +141,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     _install_error_handlers(app)
-    app.include_router(webhooks_router.router)
+    webhooks_router.install(app)  # first: the hot path is matched first
     app.include_router(simulate.router)
     app.include_router(history.router)
     app.include_router(dead_letters.router)

@@ -56,11 +56,14 @@ def _no_constants(name: str) -> Any:
     raise PayloadError(400, f"body is not valid JSON: {name} is not a JSON number")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # built once, not per body
+
+
 def _load_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise PayloadError(400, "body is empty; expected a JSON object")
     try:
-        data = json.loads(body, parse_constant=_no_constants)
+        data = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(400, f"body is not valid JSON: {exc}") from None
     except RecursionError:
