@@ -6,22 +6,23 @@ write lock, each paying a dozen thread hops of aiosqlite and SQLAlchemy's
 statement building. Here the webhooks that arrive while a commit is running
 wait for the next one, and all of them are written together:
 
-- one hop to a dedicated thread per batch, with its own plain `sqlite3`
-  connection (same pragmas as the engine's), inside the store's in-process
-  write lock, so it never competes with the store's other writers here and
-  waits ``busy_timeout`` for writers in other processes;
-- values are converted with SQLAlchemy's own column types (what is written is
+- by a writer process (`sqlite_writer.py`, standard library only, its own
+  connection with the engine's pragmas), one message each way per batch,
+  inside the store's in-process write lock, so it never competes with the
+  store's other writers here and waits ``busy_timeout`` for other processes.
+  In a thread of this process, SQLite's work and every return from it waited
+  for the GIL held by the busy event loop: ~40 % of the webhook's throughput;
+- in a handful of statements per batch (key lookup, one multi-row insert, ids
+  back as one JSON row);
+- values converted with SQLAlchemy's own column types (what is written is
   byte for byte what the rest of the store reads), in the caller, so a bad
   value fails its own webhook and not the batch;
-- a handful of statements per batch (look up keys, one multi-row insert, read
-  the ids back as one JSON row): each call into SQLite releases the GIL and
-  must take it back from the busy event loop, so per-row calls would cost more
-  than the disk;
 - dedupe as in one-by-one accepts: an existing key, or the same key twice in a
   batch, is a duplicate carrying the first event's id;
-- if the batch cannot be committed, every caller in it gets the error (the
-  store turns it into `StoreUnavailable`, the webhook into a 503): nothing is
-  acknowledged that was not stored.
+- if the batch cannot be committed, or the writer process dies, every caller
+  in it gets the error (the store turns it into `StoreUnavailable`, the
+  webhook into a 503): nothing is acknowledged that was not stored. A new
+  writer is started for the next batch.
 
 No delay is added: an idle intake commits the first webhook at once.
 """
@@ -29,11 +30,12 @@ No delay is added: an idle intake commits the first webhook at once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import pickle
 import sqlite3
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import struct
+import sys
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,20 +67,22 @@ _COLUMNS = (
 )
 _ROW_MARKS = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
 _ID, _KEY = events.c.id.name, events.c.dedupe_key.name
-
-
-def _insert_sql(rows: int) -> str:
-    values = ", ".join([_ROW_MARKS] * rows)
-    return (
-        f"INSERT INTO {events.name} ({', '.join(_COLUMNS)}) VALUES {values} "
+#: what the writer process runs ({rows}/{keys}: as many marks as the batch needs)
+WRITER_SQL = {
+    "insert": (
+        f"INSERT INTO {events.name} ({', '.join(_COLUMNS)}) VALUES {{rows}} "
         f"ON CONFLICT ({_KEY}) DO NOTHING"
-    )
+    ),
+    "row": _ROW_MARKS,
+    "ids": f"SELECT json_group_object({_KEY}, {_ID}) FROM {events.name} WHERE {_KEY} IN ({{keys}})",
+    "columns": str(len(_COLUMNS)),
+}
+_WRITER = Path(__file__).with_name("sqlite_writer.py")
+_LENGTH = struct.Struct(">I")
 
 
-def _ids_sql(keys: int) -> str:
-    """One row whatever the count: each row fetched is a GIL round trip."""
-    marks = ", ".join("?" for _ in range(keys))
-    return f"SELECT json_group_object({_KEY}, {_ID}) FROM {events.name} WHERE {_KEY} IN ({marks})"
+class WriterGone(OSError):
+    """The writer process exited or stopped answering; a new one starts next batch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +136,7 @@ class GroupCommitIntake:
         self._on_new_work = on_new_work
         self._pending: list[tuple[_Row, asyncio.Future[AcceptResult]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-intake")
-        self._conn: sqlite3.Connection | None = None  # used only on self._thread
+        self._writer: asyncio.subprocess.Process | None = None
 
     # ------------------------------------------------------------------ event loop side
 
@@ -165,16 +168,13 @@ class GroupCommitIntake:
         return await future
 
     async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            rows = [row for row, _ in batch]
             try:
                 async with self._write_lock():
                     updated_at = self._updated_at(utcnow())
-                    results = await loop.run_in_executor(
-                        self._thread, self._commit, rows, updated_at
-                    )
+                    rows = [(row.key, row.values) for row, _ in batch]
+                    results = await self._commit(rows, updated_at)
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -185,90 +185,92 @@ class GroupCommitIntake:
                     future.cancel()
                 raise
             new_work = False
-            for (row, future), result in zip(batch, results, strict=True):
-                new_work = new_work or (row.processable and not result.duplicate)
+            for (row, future), (event_id, duplicate) in zip(batch, results, strict=True):
+                new_work = new_work or (row.processable and not duplicate)
                 if not future.done():
-                    future.set_result(result)
+                    future.set_result(AcceptResult(event_id=event_id, duplicate=duplicate))
             if new_work:
                 self._on_new_work()
 
     async def close(self) -> None:
         if self._flusher is not None and not self._flusher.done():
             await asyncio.wait([self._flusher])
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._disconnect)
-        self._thread.shutdown(wait=True)
+        await self._stop_writer()
 
-    # ------------------------------------------------------------------ writer thread
+    # ------------------------------------------------------------------ writer process
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout_ms / 1000,
-                isolation_level=None,  # we issue BEGIN IMMEDIATE / COMMIT ourselves
-                check_same_thread=False,  # opened and used on self._thread only
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._conn = conn
-        return self._conn
-
-    def _disconnect(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-
-    def _commit(self, rows: Sequence[_Row], updated_at: Any) -> list[AcceptResult]:
+    async def _commit(self, rows: list[tuple[str, tuple[Any, ...]]], updated_at: str) -> Any:
+        writer = await self._started_writer()
         try:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
+            await self._send(writer, (rows, updated_at))
+            reply = await self._receive(writer)
         except BaseException:
-            self._disconnect()  # start afresh next time (e.g. the file came back)
+            # broken pipe, or cancelled mid-conversation: this writer's stream can
+            # no longer be trusted; whatever it committed, its callers hear "no"
+            await self._stop_writer(kill=True)
             raise
-        try:
-            results = self._insert(conn, rows, updated_at)
-            conn.execute("COMMIT")
-        except BaseException:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                self._disconnect()
-            raise
-        return results
+        if reply[0] == "ok":
+            return reply[1]
+        _, kind, code, name, message = reply
+        if kind == "sqlite":
+            error = getattr(sqlite3, name, sqlite3.Error)
+            exc = error(message) if isinstance(error, type) else sqlite3.Error(message)
+            exc.sqlite_errorcode = code  # what the store's error mapping reads
+            raise exc
+        raise OSError(code, message)
+
+    async def _started_writer(self) -> asyncio.subprocess.Process:
+        if self._writer is not None and self._writer.returncode is None:
+            return self._writer
+        await self._stop_writer(kill=True)
+        # -I -S: the standard library only, nothing from the environment
+        writer = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-I",
+            "-S",
+            str(_WRITER),
+            str(self.path),
+            str(int(self.busy_timeout_ms)),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self._writer = writer
+        await self._send(writer, WRITER_SQL)
+        return writer
 
     @staticmethod
-    def _insert(
-        conn: sqlite3.Connection, rows: Sequence[_Row], updated_at: Any
-    ) -> list[AcceptResult]:
-        """A few statements per batch, not per row: every SQLite call from this
-        thread gives up the GIL and waits to take it back from the event loop."""
-        firsts: dict[str, _Row] = {}
-        for row in rows:
-            firsts.setdefault(row.key, row)
-        per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-        existing = _ids(conn, list(firsts), per_statement)
-        new = [row for key, row in firsts.items() if key not in existing]
-        chunk = max(1, per_statement // len(_COLUMNS))
-        for start in range(0, len(new), chunk):
-            part = new[start : start + chunk]
-            params = [value for row in part for value in (*row.values, updated_at)]
-            conn.execute(_insert_sql(len(part)), params)
-        ids = existing | _ids(conn, [row.key for row in new], per_statement)
-        seen: set[str] = set()
-        results: list[AcceptResult] = []
-        for row in rows:
-            # a duplicate: stored before this batch, or earlier in it
-            duplicate = row.key in existing or row.key in seen
-            seen.add(row.key)
-            results.append(AcceptResult(event_id=int(ids[row.key]), duplicate=duplicate))
-        return results
+    async def _send(writer: asyncio.subprocess.Process, message: Any) -> None:
+        assert writer.stdin is not None
+        body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            writer.stdin.write(_LENGTH.pack(len(body)) + body)
+            await writer.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise WriterGone(f"SQLite writer process is gone: {exc}") from None
 
+    @staticmethod
+    async def _receive(writer: asyncio.subprocess.Process) -> Any:
+        assert writer.stdout is not None
+        try:
+            (size,) = _LENGTH.unpack(await writer.stdout.readexactly(_LENGTH.size))
+            return pickle.loads(await writer.stdout.readexactly(size))
+        except asyncio.IncompleteReadError:
+            code = await writer.wait()
+            raise WriterGone(f"SQLite writer process exited with code {code}") from None
 
-def _ids(conn: sqlite3.Connection, keys: list[str], per_statement: int) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), per_statement):
-        part = keys[start : start + per_statement]
-        (text,) = conn.execute(_ids_sql(len(part)), part).fetchone()
-        found.update(json.loads(text))
-    return found
+    async def _stop_writer(self, *, kill: bool = False) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        if writer.returncode is None:
+            if kill:
+                writer.kill()
+            elif writer.stdin is not None:
+                writer.stdin.close()  # end of input: the writer finishes and exits
+        try:
+            async with asyncio.timeout(10):
+                await writer.wait()
+        except TimeoutError:
+            log.error("SQLite writer process %s did not exit; killing it", writer.pid)
+            writer.kill()
+            await writer.wait()

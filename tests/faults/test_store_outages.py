@@ -2,8 +2,9 @@
 nothing is acknowledged that was not stored.
 
 SQLite: another connection holds the write lock (`BEGIN EXCLUSIVE`; the service
-waits only `busy_timeout_ms=200`), or the disk is full (the service's file size
-limit is cut to one byte with prlimit, so every write fails with EFBIG).
+waits only `busy_timeout_ms=200`), or the disk is full (the file size limit of
+the service and of its SQLite writer process is cut to one byte with prlimit,
+so every write fails with EFBIG).
 PostgreSQL: the service's connections are terminated (`pg_terminate_backend`)
 and then cut off entirely (a TCP proxy drops and refuses them).
 
@@ -193,6 +194,14 @@ def test_webhook_sqlite_locked_concurrent_deliveries_each_answered_within_zendes
         assert len(all_events(client)) == 1, "nothing was stored while locked"
 
 
+def _children(pid: int) -> list[int]:
+    """Child processes of `pid` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
 @pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="needs prlimit (Linux)")
 def test_webhook_sqlite_disk_full_answers_503_nothing_acknowledged_unstored(
     sandbox: FaultSandbox, zd: httpx.Client, tmp_path
@@ -207,14 +216,21 @@ def test_webhook_sqlite_disk_full_answers_503_nothing_acknowledged_unstored(
         intake.wait_healthy()
         for payload in [next(payloads) for _ in range(2)]:
             assert ledger.deliver(client, payload).status_code == 200
-        limits = resource.prlimit(intake.pid, resource.RLIMIT_FSIZE)
-        resource.prlimit(intake.pid, resource.RLIMIT_FSIZE, (1, limits[1]))  # "disk full"
+        # the service and its SQLite writer process (started by the first webhook)
+        writers = _children(intake.pid)
+        assert writers, "the intake's writer process is running"
+        pids = [intake.pid, *writers]
+        limits = {pid: resource.prlimit(pid, resource.RLIMIT_FSIZE) for pid in pids}
+        for pid, (_, hard) in limits.items():
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, hard))  # "disk full"
         try:
             for payload in [next(payloads) for _ in range(3)]:
                 answer = ledger.deliver(client, payload)
                 assert answer.status_code == 503, intake.tail()
         finally:
-            resource.prlimit(intake.pid, resource.RLIMIT_FSIZE, limits)
+            for pid, limit in limits.items():
+                with contextlib.suppress(ProcessLookupError):
+                    resource.prlimit(pid, resource.RLIMIT_FSIZE, limit)
         for payload in payloads:
             assert ledger.deliver(client, payload).status_code == 200, intake.tail()
         ledger.redeliver_refused(client)

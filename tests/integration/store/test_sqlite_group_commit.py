@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import os
+import signal
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -11,8 +14,9 @@ from pathlib import Path
 import pytest
 from store_test_helpers import T0, new_event
 
-from app.store import EventStatus, SqliteEventStore, StoreUnavailable
+from app.store import EventStatus, SqliteEventStore, StoreUnavailable, sqlite_writer
 from app.store.sql_store import SqlEventStore
+from app.store.sqlite_intake import WRITER_SQL
 
 pytestmark = pytest.mark.anyio
 
@@ -60,7 +64,10 @@ async def test_values_read_back_exactly_as_the_one_by_one_path_wrote_them(
         assert stored.received_at == event.received_at == stored.available_at
         assert stored.received_at.tzinfo is not None
         assert (stored.source, stored.event_type, stored.priority, stored.attempts) == (
-            event.source, event.event_type, event.priority, 0,
+            event.source,
+            event.event_type,
+            event.priority,
+            0,
         )
         # and it is claimable at its time, in claim order, by the SQLAlchemy side
         claimed = await store.claim("w", limit=5, lease_seconds=30, now=event.received_at)
@@ -150,8 +157,9 @@ async def test_accepts_interleave_with_other_writers_of_the_store(tmp_path: Path
     """Claims and completions (the SQLAlchemy writer) run between intake batches."""
     store = await _opened(tmp_path / "i.db")
     try:
-        accepted = await asyncio.gather(*(store.accept(new_event(f"i{i}", ticket_id=i))
-                                          for i in range(50)))
+        accepted = await asyncio.gather(
+            *(store.accept(new_event(f"i{i}", ticket_id=i)) for i in range(50))
+        )
 
         later = T0 + timedelta(days=1)
 
@@ -177,3 +185,91 @@ async def test_accepts_interleave_with_other_writers_of_the_store(tmp_path: Path
 def test_the_sqlite_store_overrides_accept() -> None:
     """Guard: the group-commit path is the one the SQLite store uses."""
     assert SqliteEventStore.accept is not SqlEventStore.accept
+
+
+# --------------------------------------------------------------------------- writer process
+
+
+def _writer_pids(db: Path) -> list[int]:
+    """The SQLite writer processes this test process started for `db`."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            if b"sqlite_writer.py" in cmdline[3] and cmdline[4] == str(db).encode():
+                found.append(int(child))
+    return found
+
+
+async def _until_gone(pid: int) -> None:
+    for _ in range(200):
+        if not os.path.exists(f"/proc/{pid}"):  # noqa: ASYNC240 - /proc, no disk I/O
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"process {pid} still there")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+async def test_one_writer_process_per_store_started_by_the_first_accept_stopped_by_close(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "p.db"
+    store = await _opened(db)
+    try:
+        assert _writer_pids(db) == []  # nothing to write yet
+        await asyncio.gather(*(store.accept(new_event(f"p{i}")) for i in range(50)))
+        (pid,) = _writer_pids(db)
+    finally:
+        await store.close()
+    await _until_gone(pid)
+    assert _writer_pids(db) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+async def test_a_writer_killed_mid_batch_fails_that_batch_and_a_new_one_takes_over(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "k.db"
+    store = await _opened(db, busy_timeout_ms=5000)
+    try:
+        await store.accept(new_event("before"))
+        (pid,) = _writer_pids(db)
+        other = sqlite3.connect(db, isolation_level=None)
+        try:
+            other.execute("BEGIN EXCLUSIVE")  # the writer waits for it inside its batch
+            batch = asyncio.gather(
+                *(store.accept(new_event(f"k{i}")) for i in range(5)), return_exceptions=True
+            )
+            await asyncio.sleep(0.3)
+            os.kill(pid, signal.SIGKILL)
+            results = await asyncio.wait_for(batch, 5)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert all(isinstance(r, StoreUnavailable) for r in results), results
+        assert all("writer process" in str(r) for r in results)
+        # the next batch starts a new writer; nothing of the killed batch was stored
+        again = await asyncio.gather(*(store.accept(new_event(f"k{i}")) for i in range(5)))
+        assert not any(r.duplicate for r in again)
+        assert (await store.counts())["pending"] == 6
+        assert _writer_pids(db) != [pid]
+    finally:
+        await store.close()
+
+
+def test_writer_protocol_commits_batches_and_reports_sqlite_errors(tmp_path: Path) -> None:
+    """The writer program on its own, over in-memory streams."""
+    db = tmp_path / "w.db"
+    with contextlib.closing(sqlite3.connect(db)) as raw:
+        raw.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT)")  # no events table
+    inp = io.BytesIO()
+    for message in (WRITER_SQL, ([("a", ("a",) * 10)], "2025-01-01 00:00:00.000000")):
+        sqlite_writer.write_message(inp, message)
+    inp.seek(0)
+    out = io.BytesIO()
+    sqlite_writer.serve(str(db), 100, inp, out)
+    out.seek(0)
+    status, kind, code, name, message = sqlite_writer.read_message(out)
+    assert (status, kind, name) == ("error", "sqlite", "OperationalError")
+    assert "no such table" in message and code == 1
+    assert sqlite_writer.read_message(out) is None  # one answer per batch, then end of input
