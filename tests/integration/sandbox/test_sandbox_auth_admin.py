@@ -13,11 +13,14 @@ def test_requests_without_credentials_are_401(sandbox):
     assert response.json() == {"error": "Couldn't authenticate you"}
 
 
-@pytest.mark.parametrize("headers", [
-    {"Authorization": "Basic !!!"},
-    {"Authorization": "Bearer"},
-    {"Authorization": "Token abc"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Basic !!!"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Token abc"},
+    ],
+)
 def test_malformed_credentials_are_401(sandbox, headers):
     with httpx.Client(base_url=sandbox.url, headers=headers) as client:
         assert client.get("/api/v2/groups").status_code == 401
@@ -38,30 +41,53 @@ def test_auth_can_be_turned_off(sandbox):
 
 def test_oauth_client_credentials_grant(sandbox):
     with httpx.Client(base_url=sandbox.url) as client:
-        form = client.post("/oauth/tokens", data={
-            "grant_type": "client_credentials", "client_id": "triage",
-            "client_secret": "s3cret", "scope": "read write"})
+        form = client.post(
+            "/oauth/tokens",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "triage",
+                "client_secret": "s3cret",
+                "scope": "read write",
+            },
+        )
         assert form.status_code == 200
         token = form.json()
         assert (token["token_type"], token["scope"], token["expires_in"]) == (
-            "bearer", "read write", 1800)
+            "bearer",
+            "read write",
+            1800,
+        )
         assert token["access_token"] in sandbox.state.issued_tokens
-        as_json = client.post("/oauth/tokens", json={
-            "grant_type": "client_credentials", "client_id": "triage", "client_secret": "s"})
+        as_json = client.post(
+            "/oauth/tokens",
+            json={"grant_type": "client_credentials", "client_id": "triage", "client_secret": "s"},
+        )
         assert as_json.status_code == 200
         assert client.post("/oauth/tokens", json={"grant_type": "password"}).status_code == 400
-        assert client.post("/oauth/tokens", json={"grant_type": "client_credentials"}
-                           ).status_code == 401
-        authorized = client.get("/api/v2/groups",
-                                headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert (
+            client.post("/oauth/tokens", json={"grant_type": "client_credentials"}).status_code
+            == 401
+        )
+        authorized = client.get(
+            "/api/v2/groups", headers={"Authorization": f"Bearer {token['access_token']}"}
+        )
         assert authorized.status_code == 200
 
 
 def test_webhook_crud_and_signing_secret(zd):
-    created = zd.post("/api/v2/webhooks", json={"webhook": {
-        "name": "Triage", "endpoint": "https://triage.example/webhooks/zendesk",
-        "http_method": "POST", "request_format": "json", "status": "active",
-        "subscriptions": ["conditional_ticket_events"]}})
+    created = zd.post(
+        "/api/v2/webhooks",
+        json={
+            "webhook": {
+                "name": "Triage",
+                "endpoint": "https://triage.example/webhooks/zendesk",
+                "http_method": "POST",
+                "request_format": "json",
+                "status": "active",
+                "subscriptions": ["conditional_ticket_events"],
+            }
+        },
+    )
     assert created.status_code == 201
     webhook = created.json()["webhook"]
     path = f"/api/v2/webhooks/{webhook['id']}"
@@ -79,17 +105,28 @@ def test_webhook_crud_and_signing_secret(zd):
 
 
 def test_webhook_created_with_known_secret(zd):
-    webhook = zd.post("/api/v2/webhooks", json={"webhook": {
-        "name": "T", "endpoint": "https://t.example", "signing_secret": {
-            "algorithm": "sha256", "secret": "known"}}}).json()["webhook"]
+    webhook = zd.post(
+        "/api/v2/webhooks",
+        json={
+            "webhook": {
+                "name": "T",
+                "endpoint": "https://t.example",
+                "signing_secret": {"algorithm": "sha256", "secret": "known"},
+            }
+        },
+    ).json()["webhook"]
     secret = zd.get(f"/api/v2/webhooks/{webhook['id']}/signing_secret").json()
     assert secret["signing_secret"]["secret"] == "known"
 
 
 def test_trigger_crud(zd):
-    body = {"trigger": {"title": "Notify triage", "conditions": {
-        "all": [{"field": "update_type", "operator": "is", "value": "Change"}]},
-        "actions": [{"field": "notification_webhook", "value": ["01ABC", "{}"]}]}}
+    body = {
+        "trigger": {
+            "title": "Notify triage",
+            "conditions": {"all": [{"field": "update_type", "operator": "is", "value": "Change"}]},
+            "actions": [{"field": "notification_webhook", "value": ["01ABC", "{}"]}],
+        }
+    }
     created = zd.post("/api/v2/triggers.json", json=body)
     assert created.status_code == 201
     trigger = created.json()["trigger"]

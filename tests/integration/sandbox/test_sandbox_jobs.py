@@ -18,9 +18,11 @@ def job(zd: httpx.Client, job_status: dict[str, Any]) -> dict[str, Any]:
 
 def test_bulk_update_many_completes_with_per_ticket_results(zd):
     ids = [create_ticket(zd)["id"] for _ in range(3)]
-    response = zd.put("/api/v2/tickets/update_many.json",
-                      params={"ids": ",".join(map(str, [*ids, 99]))},
-                      json={"ticket": {"status": "pending", "additional_tags": ["bulk"]}})
+    response = zd.put(
+        "/api/v2/tickets/update_many.json",
+        params={"ids": ",".join(map(str, [*ids, 99]))},
+        json={"ticket": {"status": "pending", "additional_tags": ["bulk"]}},
+    )
     assert response.status_code == 200
     queued = response.json()["job_status"]
     assert (queued["status"], queued["total"]) == ("queued", 4)
@@ -28,7 +30,11 @@ def test_bulk_update_many_completes_with_per_ticket_results(zd):
     done = job(zd, queued)
     assert (done["status"], done["progress"]) == ("completed", 4)
     assert [(r["id"], r["success"]) for r in done["results"]] == [
-        (ids[0], True), (ids[1], True), (ids[2], True), (99, False)]
+        (ids[0], True),
+        (ids[1], True),
+        (ids[2], True),
+        (99, False),
+    ]
     assert done["results"][0]["status"] == "Updated"
     ticket = zd.get(f"/api/v2/tickets/{ids[0]}").json()["ticket"]
     assert (ticket["status"], ticket["tags"]) == ("pending", ["bulk"])
@@ -37,15 +43,18 @@ def test_bulk_update_many_completes_with_per_ticket_results(zd):
 def test_batch_update_many_reports_conflicts_as_failed_results(zd):
     a, b = create_ticket(zd), create_ticket(zd)
     update(zd, b["id"], status="open")  # b's stamp is now stale
-    tickets = [{"id": a["id"], "status": "solved", "safe_update": True,
-                "updated_stamp": a["updated_at"]},
-               {"id": b["id"], "status": "solved", "safe_update": True,
-                "updated_stamp": b["updated_at"]},
-               {"id": a["id"], "priority": "high"}]  # no stamp: refused in a batch
+    tickets = [
+        {"id": a["id"], "status": "solved", "safe_update": True, "updated_stamp": a["updated_at"]},
+        {"id": b["id"], "status": "solved", "safe_update": True, "updated_stamp": b["updated_at"]},
+        {"id": a["id"], "priority": "high"},
+    ]  # no stamp: refused in a batch
     queued = zd.put("/api/v2/tickets/update_many", json={"tickets": tickets}).json()["job_status"]
     results = job(zd, queued)["results"]
     assert [(r["id"], r["success"]) for r in results] == [
-        (a["id"], True), (b["id"], False), (a["id"], False)]
+        (a["id"], True),
+        (b["id"], False),
+        (a["id"], False),
+    ]
     assert results[1]["error"] == "UpdateConflict"
     assert "errors" in results[2]
     assert zd.get(f"/api/v2/tickets/{b['id']}").json()["ticket"]["status"] == "open"
@@ -54,8 +63,11 @@ def test_batch_update_many_reports_conflicts_as_failed_results(zd):
 def test_bulk_update_conflicts_with_changes_made_after_queueing(sandbox, zd):
     ticket = create_ticket(zd)
     sandbox.state.jobs_paused = True
-    queued = zd.put("/api/v2/tickets/update_many", params={"ids": ticket["id"]},
-                    json={"ticket": {"status": "solved"}}).json()["job_status"]
+    queued = zd.put(
+        "/api/v2/tickets/update_many",
+        params={"ids": ticket["id"]},
+        json={"ticket": {"status": "solved"}},
+    ).json()["job_status"]
     update(zd, ticket["id"], status="open")
     assert job(zd, queued)["status"] == "queued"
     sandbox.state.jobs_paused = False
@@ -65,8 +77,9 @@ def test_bulk_update_conflicts_with_changes_made_after_queueing(sandbox, zd):
 
 def test_update_many_limits_and_shape_errors(zd):
     ids = ",".join(str(i) for i in range(1, 102))
-    too_many = zd.put("/api/v2/tickets/update_many", params={"ids": ids},
-                      json={"ticket": {"status": "open"}})
+    too_many = zd.put(
+        "/api/v2/tickets/update_many", params={"ids": ids}, json={"ticket": {"status": "open"}}
+    )
     assert too_many.status_code == 400
     assert zd.put("/api/v2/tickets/update_many", json={"nothing": 1}).status_code == 400
 
@@ -76,22 +89,35 @@ def test_thirty_inflight_jobs_then_too_many_jobs(sandbox, zd):
     sandbox.state.jobs_paused = True
     job_ids = []
     for _ in range(30):
-        response = zd.put("/api/v2/tickets/update_many", params={"ids": ticket["id"]},
-                          json={"ticket": {"priority": "high"}})
+        response = zd.put(
+            "/api/v2/tickets/update_many",
+            params={"ids": ticket["id"]},
+            json={"ticket": {"priority": "high"}},
+        )
         assert response.status_code == 200
         job_ids.append(response.json()["job_status"]["id"])
-    refused = zd.put("/api/v2/tickets/update_many", params={"ids": ticket["id"]},
-                     json={"ticket": {"priority": "low"}})
+    refused = zd.put(
+        "/api/v2/tickets/update_many",
+        params={"ids": ticket["id"]},
+        json={"ticket": {"priority": "low"}},
+    )
     assert refused.status_code == 429
     body = refused.json()
     assert body["error"] == "TooManyJobs"
     assert body["current_job_ids"] == job_ids
     sandbox.state.jobs_paused = False
-    statuses = zd.get("/api/v2/job_statuses/show_many",
-                      params={"ids": ",".join(job_ids[:3])}).json()["job_statuses"]
+    statuses = zd.get(
+        "/api/v2/job_statuses/show_many", params={"ids": ",".join(job_ids[:3])}
+    ).json()["job_statuses"]
     assert [s["status"] for s in statuses] == ["completed"] * 3
-    assert zd.put("/api/v2/tickets/update_many", params={"ids": ticket["id"]},
-                  json={"ticket": {"priority": "low"}}).status_code == 200
+    assert (
+        zd.put(
+            "/api/v2/tickets/update_many",
+            params={"ids": ticket["id"]},
+            json={"ticket": {"priority": "low"}},
+        ).status_code
+        == 200
+    )
 
 
 def test_job_delay_on_the_injectable_clock():
@@ -99,8 +125,11 @@ def test_job_delay_on_the_injectable_clock():
     with SandboxServer(SandboxState(clock=clock, job_delay_seconds=5, require_auth=False)) as sb:
         with httpx.Client(base_url=sb.url) as zd:
             ticket = create_ticket(zd)
-            queued = zd.put("/api/v2/tickets/update_many", params={"ids": ticket["id"]},
-                            json={"ticket": {"status": "open"}}).json()["job_status"]
+            queued = zd.put(
+                "/api/v2/tickets/update_many",
+                params={"ids": ticket["id"]},
+                json={"ticket": {"status": "open"}},
+            ).json()["job_status"]
             assert job(zd, queued)["status"] == "queued"
             clock.advance(5)
             assert job(zd, queued)["status"] == "completed"

@@ -11,8 +11,13 @@ from app.sandbox import SandboxServer, SandboxState
 
 def test_every_zendesk_response_carries_rate_limit_headers(zd):
     response = zd.get("/api/v2/groups")
-    for header in ("X-Rate-Limit", "X-Rate-Limit-Remaining", "ratelimit-limit",
-                   "ratelimit-remaining", "ratelimit-reset"):
+    for header in (
+        "X-Rate-Limit",
+        "X-Rate-Limit-Remaining",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+    ):
         assert header in response.headers
     assert int(response.headers["X-Rate-Limit-Remaining"]) < int(response.headers["X-Rate-Limit"])
     ticket = create_ticket(zd)
@@ -28,10 +33,12 @@ def test_ticket_update_limit_answers_429_with_retry_after_until_the_window_moves
         ticket = create_ticket(zd)
         first = update(zd, ticket["id"], status="open")
         assert first.headers["Zendesk-RateLimit-tickets-update"] == (
-            "total=2; remaining=1; resets=60")
+            "total=2; remaining=1; resets=60"
+        )
         clock.advance(20)
-        assert zd.put(f"/api/v2/tickets/{ticket['id']}/tags", json={"tags": ["a"]}
-                      ).status_code == 200
+        assert (
+            zd.put(f"/api/v2/tickets/{ticket['id']}/tags", json={"tags": ["a"]}).status_code == 200
+        )
         limited = update(zd, ticket["id"], status="pending")
         assert limited.status_code == 429
         assert limited.headers["Retry-After"] == "40"
@@ -42,7 +49,9 @@ def test_ticket_update_limit_answers_429_with_retry_after_until_the_window_moves
 
 def test_limits_control_endpoint(zd):
     assert zd.post("/_sandbox/limits", json={"ticket_updates_per_minute": 1}).json() == {
-        "ticket_updates_per_minute": 1, "requests_per_minute": None}
+        "ticket_updates_per_minute": 1,
+        "requests_per_minute": None,
+    }
     ticket = create_ticket(zd)
     assert update(zd, ticket["id"], status="open").status_code == 200
     assert update(zd, ticket["id"], status="pending").status_code == 429
@@ -52,8 +61,13 @@ def test_limits_control_endpoint(zd):
 
 def test_fault_rule_fires_given_times_on_matching_requests(zd):
     ticket = create_ticket(zd)
-    rule = {"method": "PUT", "path_prefix": "/api/v2/tickets", "status": 503,
-            "retry_after": 2, "times": 2}
+    rule = {
+        "method": "PUT",
+        "path_prefix": "/api/v2/tickets",
+        "status": 503,
+        "retry_after": 2,
+        "times": 2,
+    }
     assert zd.post("/_sandbox/faults", json={"rules": [rule]}).status_code == 201
     assert zd.get(f"/api/v2/tickets/{ticket['id']}").status_code == 200  # GET: no match
     first = update(zd, ticket["id"], status="open")
@@ -65,8 +79,10 @@ def test_fault_rule_fires_given_times_on_matching_requests(zd):
 
 @pytest.mark.parametrize("status", [409, 429, 500])
 def test_fault_statuses_have_zendesk_bodies(zd, status):
-    zd.post("/_sandbox/faults", json={"rules": [{"path_prefix": "/api/v2/groups",
-                                                 "status": status, "times": 1}]})
+    zd.post(
+        "/_sandbox/faults",
+        json={"rules": [{"path_prefix": "/api/v2/groups", "status": status, "times": 1}]},
+    )
     response = zd.get("/api/v2/groups.json")
     assert response.status_code == status
     assert "error" in response.json()
@@ -75,8 +91,13 @@ def test_fault_statuses_have_zendesk_bodies(zd, status):
 def test_fault_probability_is_reproducible_with_a_seed(zd):
     def run() -> list[int]:
         zd.delete("/_sandbox/faults")
-        zd.post("/_sandbox/faults", json={"seed": 7, "rules": [
-            {"path_prefix": "/api/v2/groups", "status": 500, "probability": 0.5}]})
+        zd.post(
+            "/_sandbox/faults",
+            json={
+                "seed": 7,
+                "rules": [{"path_prefix": "/api/v2/groups", "status": 500, "probability": 0.5}],
+            },
+        )
         return [zd.get("/api/v2/groups").status_code for _ in range(20)]
 
     first, second = run(), run()
@@ -85,16 +106,20 @@ def test_fault_probability_is_reproducible_with_a_seed(zd):
 
 
 def test_delay_only_fault_lets_the_request_through_late(zd):
-    zd.post("/_sandbox/faults", json={"rules": [{"path_prefix": "/api/v2/brands",
-                                                 "delay_ms": 150, "times": 1}]})
+    zd.post(
+        "/_sandbox/faults",
+        json={"rules": [{"path_prefix": "/api/v2/brands", "delay_ms": 150, "times": 1}]},
+    )
     response = zd.get("/api/v2/brands")
     assert response.status_code == 200
     assert response.elapsed.total_seconds() >= 0.15
 
 
 def test_timeout_fault_holds_the_request_past_the_client_timeout(zd, sandbox):
-    zd.post("/_sandbox/faults", json={"rules": [{"path_prefix": "/api/v2/groups",
-                                                 "timeout": True, "times": 1}]})
+    zd.post(
+        "/_sandbox/faults",
+        json={"rules": [{"path_prefix": "/api/v2/groups", "timeout": True, "times": 1}]},
+    )
     with pytest.raises(httpx.ReadTimeout):
         zd.get("/api/v2/groups", timeout=0.3)
     zd.delete("/_sandbox/faults")  # releases the held request
@@ -103,8 +128,10 @@ def test_timeout_fault_holds_the_request_past_the_client_timeout(zd, sandbox):
 
 def test_invalid_fault_rules_are_refused(zd):
     assert zd.post("/_sandbox/faults", json={"rules": [{"path_prefix": "/"}]}).status_code == 400
-    assert zd.post("/_sandbox/faults", json={"rules": [{"status": 500, "bogus": 1}]}
-                   ).status_code == 400
+    assert (
+        zd.post("/_sandbox/faults", json={"rules": [{"status": 500, "bogus": 1}]}).status_code
+        == 400
+    )
 
 
 def test_request_log_lists_requests_in_order_without_control_calls(zd):

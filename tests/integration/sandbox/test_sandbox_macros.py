@@ -14,9 +14,12 @@ from sandbox_helpers import (
 def test_macros_list_active_and_show(zd):
     listed = zd.get("/api/v2/macros.json").json()["macros"]
     assert [(m["id"], m["title"]) for m in listed] == [
-        (PHONE_MACRO, "CS > Phone - Mediation Ticket"), (MEDIATION_MACRO, "CS > Mediation Ticket")]
+        (PHONE_MACRO, "CS > Phone - Mediation Ticket"),
+        (MEDIATION_MACRO, "CS > Mediation Ticket"),
+    ]
     assert listed[0]["actions"] == [
-        {"field": "current_tags", "value": "cs_mediation_ticket cs_phone_mediation"}]
+        {"field": "current_tags", "value": "cs_mediation_ticket cs_phone_mediation"}
+    ]
     active = zd.get("/api/v2/macros/active").json()["macros"]
     assert [m["id"] for m in active] == [PHONE_MACRO, MEDIATION_MACRO]
     assert zd.get(f"/api/v2/macros/{PHONE_MACRO}").json()["macro"]["title"].startswith("CS >")
@@ -45,24 +48,32 @@ def test_apply_macro_without_ticket_returns_only_changes(zd):
 
 
 def test_apply_macro_with_fields_group_and_comment(sandbox, zd):
-    macro = sandbox.state.macros.add("Escalate", [
-        {"field": "group_id", "value": str(MEDIATION_TIER_1)},
-        {"field": f"custom_fields_{DISPUTE_PROCESS}",
-         "value": "dispute_ticket_process__escalate_to_mediation"},
-        {"field": "comment_value", "value": "Escalated to mediation"},
-        {"field": "comment_mode_is_public", "value": "false"},
-        {"field": "remove_tags", "value": "stale"},
-    ])
+    macro = sandbox.state.macros.add(
+        "Escalate",
+        [
+            {"field": "group_id", "value": str(MEDIATION_TIER_1)},
+            {
+                "field": f"custom_fields_{DISPUTE_PROCESS}",
+                "value": "dispute_ticket_process__escalate_to_mediation",
+            },
+            {"field": "comment_value", "value": "Escalated to mediation"},
+            {"field": "comment_mode_is_public", "value": "false"},
+            {"field": "remove_tags", "value": "stale"},
+        ],
+    )
     ticket = create_ticket(zd, tags=["stale", "keep"])
     result = zd.get(f"/api/v2/tickets/{ticket['id']}/macros/{macro['id']}/apply").json()
     after = result["result"]["ticket"]
     assert after["group_id"] == MEDIATION_TIER_1
-    assert {"id": DISPUTE_PROCESS,
-            "value": "dispute_ticket_process__escalate_to_mediation"} in after["fields"]
+    assert {
+        "id": DISPUTE_PROCESS,
+        "value": "dispute_ticket_process__escalate_to_mediation",
+    } in after["fields"]
     assert after["tags"] == ["keep", "dispute_ticket_process__escalate_to_mediation"]
     assert after["comment"]["body"] == "Escalated to mediation"
     assert after["comment"]["public"] is False
     changes = zd.get(f"/api/v2/macros/{macro['id']}/apply").json()["result"]["ticket"]
-    assert changes["fields"] == [{"id": DISPUTE_PROCESS,
-                                  "value": "dispute_ticket_process__escalate_to_mediation"}]
+    assert changes["fields"] == [
+        {"id": DISPUTE_PROCESS, "value": "dispute_ticket_process__escalate_to_mediation"}
+    ]
     assert changes["comment"]["scoped_body"] == [["channel:all", "Escalated to mediation"]]

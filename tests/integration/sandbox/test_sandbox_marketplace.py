@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-CONTRACT = {"id": "C-1", "type": "hourly", "status": "active", "client_username": "acme",
-            "freelancer_username": "jo",
-            "payments": [{"date": "2024-05-13", "kind": "hourly", "amount": "250.00"}]}
+CONTRACT = {
+    "id": "C-1",
+    "type": "hourly",
+    "status": "active",
+    "client_username": "acme",
+    "freelancer_username": "jo",
+    "payments": [{"date": "2024-05-13", "kind": "hourly", "amount": "250.00"}],
+}
 
 
 def test_contract_seeded_over_http(zd):
@@ -15,13 +20,18 @@ def test_contract_seeded_over_http(zd):
     assert response.status_code == 200
     contract = response.json()
     assert {k: contract[k] for k in CONTRACT} == CONTRACT
-    assert (contract["funds_in_escrow"], contract["refund_request"],
-            contract["payment_past_due_days"]) == ("0.00", None, 0)
+    assert (
+        contract["funds_in_escrow"],
+        contract["refund_request"],
+        contract["payment_past_due_days"],
+    ) == ("0.00", None, 0)
 
 
 def test_users_seeded_over_http_and_python(sandbox, zd):
-    users = [{"username": "acme", "role": "client", "segment": "VSB"},
-             {"username": "jo", "role": "freelancer", "badge": "Top Rated"}]
+    users = [
+        {"username": "acme", "role": "client", "segment": "VSB"},
+        {"username": "jo", "role": "freelancer", "badge": "Top Rated"},
+    ]
     assert zd.post("/_sandbox/marketplace/users", json=users).status_code == 201
     sandbox.state.marketplace.add_user({"username": "kim", "role": "freelancer"})
     acme = zd.get("/marketplace/users/acme").json()

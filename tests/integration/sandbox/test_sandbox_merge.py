@@ -22,18 +22,21 @@ def test_merge_closes_source_with_comments_tag_and_merge_audits(zd):
     target = create_ticket(zd, subject="Main")
     done = run_merge(zd, target["id"], ids=[source["id"]])
     assert done["status"] == "completed"
-    assert done["results"] == [{"id": source["id"], "action": "merge", "success": True,
-                                "status": "Merged"}]
+    assert done["results"] == [
+        {"id": source["id"], "action": "merge", "success": True, "status": "Merged"}
+    ]
     closed = zd.get(f"/api/v2/tickets/{source['id']}").json()["ticket"]
     assert closed["status"] == "closed"
     assert "closed_by_merge" in closed["tags"]
     source_note = zd.get(f"/api/v2/tickets/{source['id']}/comments").json()["comments"][-1]
     assert source_note["body"] == (
-        f'This request was closed and merged into request #{target["id"]} "Main".')
+        f'This request was closed and merged into request #{target["id"]} "Main".'
+    )
     assert source_note["public"] is False
     target_note = zd.get(f"/api/v2/tickets/{target['id']}/comments").json()["comments"][-1]
     assert target_note["body"] == (
-        f'Request #{source["id"]} "Dup" was closed and merged into this request.')
+        f'Request #{source["id"]} "Dup" was closed and merged into this request.'
+    )
     for ticket_id in (source["id"], target["id"]):
         audit = zd.get(f"/api/v2/tickets/{ticket_id}/audits").json()["audits"][-1]
         assert audit["via"]["channel"] == "merge"
@@ -42,8 +45,14 @@ def test_merge_closes_source_with_comments_tag_and_merge_audits(zd):
 
 def test_merge_uses_given_comments(zd):
     source, target = create_ticket(zd), create_ticket(zd)
-    run_merge(zd, target["id"], ids=[source["id"]], source_comment="gone",
-              target_comment="merged here", target_comment_is_public=True)
+    run_merge(
+        zd,
+        target["id"],
+        ids=[source["id"]],
+        source_comment="gone",
+        target_comment="merged here",
+        target_comment_is_public=True,
+    )
     target_note = zd.get(f"/api/v2/tickets/{target['id']}/comments").json()["comments"][-1]
     assert (target_note["body"], target_note["public"]) == ("merged here", True)
 

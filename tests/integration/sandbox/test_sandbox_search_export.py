@@ -25,11 +25,18 @@ def search_ids(zd: httpx.Client, query: str, **params: Any) -> list[int]:
 
 
 def test_search_terms_are_anded(zd):
-    a = create_ticket(zd, tags=["vip"], group_id=CUSTOMER_SUPPORT, custom_fields=[
-        {"id": DISPUTE_TYPE, "value": "dispute_type__hourly"}])
+    a = create_ticket(
+        zd,
+        tags=["vip"],
+        group_id=CUSTOMER_SUPPORT,
+        custom_fields=[{"id": DISPUTE_TYPE, "value": "dispute_type__hourly"}],
+    )
     b = create_ticket(zd, tags=["vip"], group_id=MEDIATION_TIER_1, status="solved")
-    c = create_ticket(zd, subject="Chargeback threat", custom_fields=[
-        {"id": INQUIRY_TYPE, "value": "inquiry_type__chargeback_threat"}])
+    c = create_ticket(
+        zd,
+        subject="Chargeback threat",
+        custom_fields=[{"id": INQUIRY_TYPE, "value": "inquiry_type__chargeback_threat"}],
+    )
     assert search_ids(zd, "type:ticket tags:vip") == [a["id"], b["id"]]
     assert search_ids(zd, "type:ticket tags:vip status<solved") == [a["id"]]
     assert search_ids(zd, "status:solved") == [b["id"]]
@@ -37,7 +44,8 @@ def test_search_terms_are_anded(zd):
     assert search_ids(zd, f"group_id:{CUSTOMER_SUPPORT} tags:vip") == [a["id"]]
     assert search_ids(zd, "fieldvalue:dispute_type__hourly") == [a["id"]]
     assert search_ids(zd, f"custom_field_{INQUIRY_TYPE}:inquiry_type__chargeback_threat") == [
-        c["id"]]
+        c["id"]
+    ]
     assert search_ids(zd, "type:ticket -tags:vip") == [c["id"]]
     assert search_ids(zd, "chargeback") == [c["id"]]
     assert search_ids(zd, "type:user") == []
@@ -60,8 +68,9 @@ def test_incremental_export_follows_cursor_in_updated_order(zd):
     a, b, c = (create_ticket(zd) for _ in range(3))
     update(zd, a["id"], status="open")  # a moves to the end
     seen = []
-    body = zd.get("/api/v2/incremental/tickets/cursor.json",
-                  params={"start_time": start, "per_page": 2}).json()
+    body = zd.get(
+        "/api/v2/incremental/tickets/cursor.json", params={"start_time": start, "per_page": 2}
+    ).json()
     seen += [t["id"] for t in body["tickets"]]
     assert body["end_of_stream"] is False
     body = zd.get(body["after_url"]).json()
@@ -70,8 +79,9 @@ def test_incremental_export_follows_cursor_in_updated_order(zd):
     assert seen == [b["id"], c["id"], a["id"]]
     # Resuming from the saved cursor returns only later changes.
     update(zd, b["id"], status="pending")
-    later = zd.get("/api/v2/incremental/tickets/cursor",
-                   params={"cursor": body["after_cursor"]}).json()
+    later = zd.get(
+        "/api/v2/incremental/tickets/cursor", params={"cursor": body["after_cursor"]}
+    ).json()
     assert [t["id"] for t in later["tickets"]] == [b["id"]]
     assert zd.get("/api/v2/incremental/tickets/cursor").status_code == 400
 

@@ -30,12 +30,12 @@ async def test_async_server_and_asgi_transport_answer_alike():
         async with httpx.AsyncClient(base_url=sandbox.url, auth=AUTH) as zd:
             over_http = (await zd.get("/api/v2/ticket_forms.json")).json()
     transport = httpx.ASGITransport(app=create_sandbox_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                 auth=AUTH) as zd:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", auth=AUTH
+    ) as zd:
         in_process = (await zd.get("/api/v2/ticket_forms")).json()
     names = [[f["name"] for f in body["ticket_forms"]] for body in (over_http, in_process)]
-    assert names[0] == names[1] == ["Default Ticket Form",
-                                    "Dispute Ticket Form - Escalate from CS"]
+    assert names[0] == names[1] == ["Default Ticket Form", "Dispute Ticket Form - Escalate from CS"]
 
 
 def test_state_is_readable_from_another_thread_while_serving():
@@ -55,8 +55,10 @@ def test_state_is_readable_from_another_thread_while_serving():
         reader = threading.Thread(target=read)
         reader.start()
         for i in range(30):
-            zd.put(f"/api/v2/tickets/{ticket['id']}", json={"ticket": {
-                "comment": {"body": f"n{i}", "public": False}}})
+            zd.put(
+                f"/api/v2/tickets/{ticket['id']}",
+                json={"ticket": {"comment": {"body": f"n{i}", "public": False}}},
+            )
         stop.set()
         reader.join()
         assert errors == []

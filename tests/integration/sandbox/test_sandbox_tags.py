@@ -22,11 +22,13 @@ def test_tags_set_add_remove(zd):
 def test_tag_writes_with_stale_stamp_are_409(zd):
     ticket = create_ticket(zd)
     path = f"/api/v2/tickets/{ticket['id']}/tags"
-    first = zd.put(path, json={"tags": ["a"], "safe_update": True,
-                               "updated_stamp": ticket["updated_at"]})
+    first = zd.put(
+        path, json={"tags": ["a"], "safe_update": True, "updated_stamp": ticket["updated_at"]}
+    )
     assert first.status_code == 200
-    stale = zd.put(path, json={"tags": ["b"], "safe_update": True,
-                               "updated_stamp": ticket["updated_at"]})
+    stale = zd.put(
+        path, json={"tags": ["b"], "safe_update": True, "updated_stamp": ticket["updated_at"]}
+    )
     assert stale.status_code == 409
     assert zd.get(path).json() == {"tags": ["a"]}
 

@@ -23,14 +23,25 @@ def test_create_ticket_first_comment_becomes_description(zd):
     ticket = create_ticket(zd, subject="Refund", comment={"body": "Money back", "public": False})
     assert ticket["id"] == FIRST_TICKET
     assert (ticket["subject"], ticket["description"], ticket["status"]) == (
-        "Refund", "Money back", "new")
+        "Refund",
+        "Money back",
+        "new",
+    )
     assert ticket["via"]["channel"] == "api"
     assert ticket["created_at"].endswith("Z") and ticket["updated_at"] == ticket["created_at"]
     comments = zd.get(f"/api/v2/tickets/{ticket['id']}/comments").json()["comments"]
     assert [(c["body"], c["public"], c["author_id"]) for c in comments] == [
-        ("Money back", False, SERVICE_USER)]
-    assert set(comments[0]) >= {"id", "body", "html_body", "public", "author_id", "created_at",
-                                "via"}
+        ("Money back", False, SERVICE_USER)
+    ]
+    assert set(comments[0]) >= {
+        "id",
+        "body",
+        "html_body",
+        "public",
+        "author_id",
+        "created_at",
+        "via",
+    }
 
 
 def test_create_ticket_without_comment_is_invalid(zd):
@@ -60,12 +71,21 @@ def test_show_unknown_ticket_is_404(zd):
 
 def test_show_ticket_sideloads_users_groups_organizations(zd):
     org = zd.post("/api/v2/organizations", json={"organization": {"name": "Acme"}}).json()
-    user = zd.post("/api/v2/users", json={"user": {
-        "name": "Ann", "email": "ann@acme.test", "organization_id": org["organization"]["id"]}})
+    user = zd.post(
+        "/api/v2/users",
+        json={
+            "user": {
+                "name": "Ann",
+                "email": "ann@acme.test",
+                "organization_id": org["organization"]["id"],
+            }
+        },
+    )
     requester_id = user.json()["user"]["id"]
     ticket = create_ticket(zd, requester_id=requester_id, group_id=CUSTOMER_SUPPORT)
-    body = zd.get(f"/api/v2/tickets/{ticket['id']}",
-                  params={"include": "users,organizations,groups"}).json()
+    body = zd.get(
+        f"/api/v2/tickets/{ticket['id']}", params={"include": "users,organizations,groups"}
+    ).json()
     assert {u["id"] for u in body["users"]} == {requester_id, SERVICE_USER}
     assert [o["name"] for o in body["organizations"]] == ["Acme"]
     assert [g["name"] for g in body["groups"]] == ["Customer Support"]
@@ -74,15 +94,23 @@ def test_show_ticket_sideloads_users_groups_organizations(zd):
 def test_update_ticket_changes_fields_and_records_audit(zd):
     ticket = create_ticket(zd)
     response = update(
-        zd, ticket["id"], status="open", group_id=MEDIATION_TIER_1, tags=["x", "y"],
+        zd,
+        ticket["id"],
+        status="open",
+        group_id=MEDIATION_TIER_1,
+        tags=["x", "y"],
         custom_fields=[{"id": CONTRACT_ID, "value": "C-1"}],
-        comment={"body": "Routed", "public": False}, macro_id=MEDIATION_MACRO,
+        comment={"body": "Routed", "public": False},
+        macro_id=MEDIATION_MACRO,
     )
     assert response.status_code == 200
     body = response.json()
     after = body["ticket"]
-    assert (after["status"], after["group_id"], after["tags"]) == ("open", MEDIATION_TIER_1,
-                                                                   ["x", "y"])
+    assert (after["status"], after["group_id"], after["tags"]) == (
+        "open",
+        MEDIATION_TIER_1,
+        ["x", "y"],
+    )
     assert field_value(after, CONTRACT_ID) == "C-1"
     assert after["updated_at"] > ticket["updated_at"]
     events = {(e["type"], e.get("field_name")): e for e in body["audit"]["events"]}
@@ -100,16 +128,21 @@ def test_update_comment_keeps_author_and_defaults_public_to_first_comment(zd):
     update(zd, ticket["id"], comment={"html_body": "<p>a <b>note</b></p>"})
     comments = zd.get(f"/api/v2/tickets/{ticket['id']}/comments.json").json()["comments"]
     assert (comments[1]["body"], comments[1]["public"], comments[1]["author_id"]) == (
-        "a note", False, SERVICE_USER)
+        "a note",
+        False,
+        SERVICE_USER,
+    )
 
 
 def test_update_with_stale_stamp_is_409(zd):
     ticket = create_ticket(zd)
-    fresh = update(zd, ticket["id"], status="open", safe_update=True,
-                   updated_stamp=ticket["updated_at"])
+    fresh = update(
+        zd, ticket["id"], status="open", safe_update=True, updated_stamp=ticket["updated_at"]
+    )
     assert fresh.status_code == 200
-    stale = update(zd, ticket["id"], status="pending", safe_update=True,
-                   updated_stamp=ticket["updated_at"])
+    stale = update(
+        zd, ticket["id"], status="pending", safe_update=True, updated_stamp=ticket["updated_at"]
+    )
     assert stale.status_code == 409
     assert stale.json()["error"] == "UpdateConflict"
     assert zd.get(f"/api/v2/tickets/{ticket['id']}").json()["ticket"]["status"] == "open"
@@ -130,14 +163,17 @@ def test_update_without_changes_keeps_updated_at(zd):
     assert response.json()["audit"]["events"] == []
 
 
-@pytest.mark.parametrize("changes", [
-    {"group_id": 1},
-    {"status": "bogus"},
-    {"custom_fields": [{"id": 1, "value": "x"}]},
-    {"custom_fields": [{"id": DISPUTE_TYPE, "value": "Hourly"}]},  # a name, not the tag
-    {"assignee_id": 123},
-    {"safe_update": True},  # without updated_stamp
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"group_id": 1},
+        {"status": "bogus"},
+        {"custom_fields": [{"id": 1, "value": "x"}]},
+        {"custom_fields": [{"id": DISPUTE_TYPE, "value": "Hourly"}]},  # a name, not the tag
+        {"assignee_id": 123},
+        {"safe_update": True},  # without updated_stamp
+    ],
+)
 def test_update_with_invalid_values_is_422(zd, changes):
     ticket = create_ticket(zd)
     response = update(zd, ticket["id"], **changes)
@@ -159,13 +195,18 @@ def test_update_unknown_ticket_is_404(zd):
 
 
 def test_dropdown_fields_and_their_tags_stay_in_step(zd):
-    ticket = create_ticket(zd, tags=["demo"], custom_fields=[
-        {"id": DISPUTE_TYPE, "value": "dispute_type__hourly"},
-        {"id": DISPUTE_REASONS, "value": ["dispute_reasons__manual_time"]},
-    ])
+    ticket = create_ticket(
+        zd,
+        tags=["demo"],
+        custom_fields=[
+            {"id": DISPUTE_TYPE, "value": "dispute_type__hourly"},
+            {"id": DISPUTE_REASONS, "value": ["dispute_reasons__manual_time"]},
+        ],
+    )
     assert set(ticket["tags"]) == {"demo", "dispute_type__hourly", "dispute_reasons__manual_time"}
-    changed = update(zd, ticket["id"], custom_fields=[
-        {"id": DISPUTE_TYPE, "value": "dispute_type__fixed_price"}]).json()["ticket"]
+    changed = update(
+        zd, ticket["id"], custom_fields=[{"id": DISPUTE_TYPE, "value": "dispute_type__fixed_price"}]
+    ).json()["ticket"]
     assert "dispute_type__hourly" not in changed["tags"]
     assert "dispute_type__fixed_price" in changed["tags"]
     # Replacing the tags without a field's option tag clears that field.
@@ -173,8 +214,10 @@ def test_dropdown_fields_and_their_tags_stay_in_step(zd):
     assert field_value(cleared, DISPUTE_TYPE) == "dispute_type__fixed_price"
     assert field_value(cleared, DISPUTE_REASONS) is None
     # Adding an option's tag sets the field.
-    tagged = zd.put(f"/api/v2/tickets/{ticket['id']}/tags",
-                    json={"tags": ["dispute_ticket_process__escalate_to_mediation"]})
+    tagged = zd.put(
+        f"/api/v2/tickets/{ticket['id']}/tags",
+        json={"tags": ["dispute_ticket_process__escalate_to_mediation"]},
+    )
     assert tagged.status_code == 200
     after = zd.get(f"/api/v2/tickets/{ticket['id']}").json()["ticket"]
     assert field_value(after, DISPUTE_PROCESS) == "dispute_ticket_process__escalate_to_mediation"
@@ -212,12 +255,15 @@ def test_comments_cursor_pagination(zd):
     ticket = create_ticket(zd)
     for i in range(3):
         update(zd, ticket["id"], comment={"body": f"note {i}", "public": False})
-    first = zd.get(f"/api/v2/tickets/{ticket['id']}/comments",
-                   params={"page[size]": 3}).json()
+    first = zd.get(f"/api/v2/tickets/{ticket['id']}/comments", params={"page[size]": 3}).json()
     assert first["meta"]["has_more"] is True
     rest = zd.get(first["links"]["next"]).json()
     assert [c["body"] for c in first["comments"] + rest["comments"]] == [
-        "Please help", "note 0", "note 1", "note 2"]
+        "Please help",
+        "note 0",
+        "note 1",
+        "note 2",
+    ]
     assert rest["meta"]["has_more"] is False
 
 

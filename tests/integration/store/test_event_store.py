@@ -282,10 +282,7 @@ async def test_dead_letters_retry_and_discard(store: SqlEventStore) -> None:
 
 
 async def test_list_events_newest_first_with_filters_and_paging(store: SqlEventStore) -> None:
-    ids = [
-        await add(store, f"e{i}", ticket_id=100 + i % 3)
-        for i in range(10)
-    ]
+    ids = [await add(store, f"e{i}", ticket_id=100 + i % 3) for i in range(10)]
     await store.accept(new_event("ignored", ticket_id=100, processable=False))
 
     everything = await store.list_events(limit=100)
@@ -303,9 +300,7 @@ async def test_list_events_newest_first_with_filters_and_paging(store: SqlEventS
     assert [e.id for e in ticket_100][1:] == [ids[9], ids[6], ids[3], ids[0]]
     pending_100 = await store.list_events(ticket_id=100, status=EventStatus.PENDING, limit=2)
     assert [e.id for e in pending_100] == [ids[9], ids[6]]
-    assert [e.id for e in await store.list_events(status=EventStatus.IGNORED)] == [
-        everything[0].id
-    ]
+    assert [e.id for e in await store.list_events(status=EventStatus.IGNORED)] == [everything[0].id]
     assert await store.list_events(status=EventStatus.DONE) == []
     assert await store.list_events(limit=0) == []
 

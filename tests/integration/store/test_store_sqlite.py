@@ -61,8 +61,12 @@ async def test_every_connection_is_wal_fsync_full_with_busy_timeout(tmp_path: Pa
             }
     finally:
         await store.close()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 1234,
-                       "foreign_keys": 1}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "busy_timeout": 1234,
+        "foreign_keys": 1,
+    }
 
 
 async def test_relative_url_creates_the_data_folder(
@@ -135,8 +139,12 @@ async def test_read_only_directory_raises_store_unavailable(tmp_path: Path) -> N
 
 
 async def test_unusable_urls_are_refused(tmp_path: Path) -> None:
-    for url in ("sqlite:///:memory:", "mysql://x@y/z", "sqlite:///x.db?foo=1",
-                "postgresql+psycopg://u@h/db"):
+    for url in (
+        "sqlite:///:memory:",
+        "mysql://x@y/z",
+        "sqlite:///x.db?foo=1",
+        "postgresql+psycopg://u@h/db",
+    ):
         with pytest.raises(ValueError):
             await open_store(url)
 

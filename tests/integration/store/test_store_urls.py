@@ -90,8 +90,13 @@ def test_sqlite_errors_that_mean_try_later(tmp_path: Path) -> None:
     def operational(message: str) -> sa_exc.OperationalError:
         return sa_exc.OperationalError("INSERT", None, sqlite3.OperationalError(message))
 
-    for message in ("database is locked", "database or disk is full", "disk I/O error",
-                    "attempt to write a readonly database", "unable to open database file"):
+    for message in (
+        "database is locked",
+        "database or disk is full",
+        "disk I/O error",
+        "attempt to write a readonly database",
+        "unable to open database file",
+    ):
         unavailable = store._unavailable(operational(message))
         assert unavailable is not None and message in str(unavailable)
     assert store._unavailable(operational('near "SELEC": syntax error')) is None

@@ -43,7 +43,8 @@ def make_client(fake_time: FakeTime) -> MakeClient:
             "budget": RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep),
         }
         options.update(overrides)
-        return ZendeskClient(BASE, auth or ApiTokenAuth("bot@example.com", "s3cr3t-token"),
-                             **options)
+        return ZendeskClient(
+            BASE, auth or ApiTokenAuth("bot@example.com", "s3cr3t-token"), **options
+        )
 
     return make

@@ -61,8 +61,12 @@ async def test_oauth_first_call_fetches_token_then_reuses_it(zd_api, make_client
         await zd.get_ticket(1)
     assert tokens.call_count == 1
     sent = json.loads(tokens.calls.last.request.content)
-    assert sent == {"grant_type": "client_credentials", "client_id": "triage-bot",
-                    "client_secret": "very-secret", "scope": "read write"}
+    assert sent == {
+        "grant_type": "client_credentials",
+        "client_id": "triage-bot",
+        "client_secret": "very-secret",
+        "scope": "read write",
+    }
     assert [c.request.headers["Authorization"] for c in api.calls] == ["Bearer tok-1"] * 2
 
 
@@ -79,7 +83,9 @@ async def test_oauth_token_near_expiry_refreshed_before_use(zd_api, make_client,
         await zd.get_ticket(1)
     assert tokens.call_count == 2
     assert [c.request.headers["Authorization"] for c in api.calls] == [
-        "Bearer tok-1", "Bearer tok-1", "Bearer tok-2"
+        "Bearer tok-1",
+        "Bearer tok-1",
+        "Bearer tok-2",
     ]
 
 
@@ -88,15 +94,18 @@ async def test_oauth_401_refreshes_token_once_and_retries(zd_api, make_client, f
         side_effect=[token_response("revoked"), token_response("tok-2")]
     )
     api = zd_api.get(TICKET_PATH).mock(
-        side_effect=[httpx.Response(401, text="Couldn't authenticate you"),
-                     json_response(200, {"ticket": ticket(1)})]
+        side_effect=[
+            httpx.Response(401, text="Couldn't authenticate you"),
+            json_response(200, {"ticket": ticket(1)}),
+        ]
     )
     async with make_client(oauth(fake_time)) as zd:
         body = await zd.get_ticket(1)
     assert body["ticket"]["id"] == 1
     assert tokens.call_count == 2
     assert [c.request.headers["Authorization"] for c in api.calls] == [
-        "Bearer revoked", "Bearer tok-2"
+        "Bearer revoked",
+        "Bearer tok-2",
     ]
 
 
@@ -126,8 +135,9 @@ async def test_oauth_token_endpoint_refusal_raises_unauthorized_without_secret(
     zd_api, make_client, fake_time
 ):
     zd_api.post(TOKEN_PATH).mock(
-        return_value=json_response(401, {"error": "invalid_client",
-                                         "error_description": "Client authentication failed"})
+        return_value=json_response(
+            401, {"error": "invalid_client", "error_description": "Client authentication failed"}
+        )
     )
     async with make_client(oauth(fake_time)) as zd:
         with pytest.raises(Unauthorized) as caught:
@@ -147,7 +157,8 @@ async def test_oauth_custom_token_url_used(zd_api, make_client, fake_time):
 
 def test_auth_reprs_hide_secrets():
     shown = " ".join(
-        repr(a) for a in (
+        repr(a)
+        for a in (
             ApiTokenAuth("bot@example.com", "abc123"),
             BearerTokenAuth("tok-xyz"),
             OAuthClientCredentials("bot", "very-secret"),
@@ -174,8 +185,9 @@ class _Settings:
 
 
 def test_build_auth_oauth_configured_preferred_over_token():
-    settings = _Settings(email="a@b.c", token=_Secret("t"), client_id="cid",
-                         client_secret=_Secret("cs"))
+    settings = _Settings(
+        email="a@b.c", token=_Secret("t"), client_id="cid", client_secret=_Secret("cs")
+    )
     auth = build_auth(settings)
     assert isinstance(auth, OAuthClientCredentials) and auth.client_id == "cid"
 

@@ -44,8 +44,10 @@ def ok_ticket() -> Any:
 
 async def test_request_429_with_retry_after_waits_then_succeeds(zd_api, make_client, fake_time):
     route = zd_api.get(TICKET_PATH).mock(
-        side_effect=[json_response(429, {"error": "TooManyRequests"}, **{"Retry-After": "7"}),
-                     ok_ticket()]
+        side_effect=[
+            json_response(429, {"error": "TooManyRequests"}, **{"Retry-After": "7"}),
+            ok_ticket(),
+        ]
     )
     async with make_client() as zd:
         body = await zd.get_ticket(1)
@@ -68,9 +70,7 @@ async def test_request_429_past_wait_cap_raises_rate_limited(zd_api, make_client
     assert zd.stats.rate_limited == 3
 
 
-async def test_request_retry_after_above_cap_raises_without_waiting(
-    zd_api, make_client, fake_time
-):
+async def test_request_retry_after_above_cap_raises_without_waiting(zd_api, make_client, fake_time):
     route = zd_api.get(TICKET_PATH).mock(
         return_value=json_response(429, {}, **{"Retry-After": "3600"})
     )
@@ -82,9 +82,7 @@ async def test_request_retry_after_above_cap_raises_without_waiting(
     assert caught.value.retry_after == 3600.0
 
 
-async def test_request_429_without_retry_after_uses_ratelimit_reset(
-    zd_api, make_client, fake_time
-):
+async def test_request_429_without_retry_after_uses_ratelimit_reset(zd_api, make_client, fake_time):
     zd_api.get(TICKET_PATH).mock(
         side_effect=[json_response(429, {}, **{"ratelimit-reset": "4"}), ok_ticket()]
     )
@@ -97,8 +95,10 @@ async def test_request_503_with_retry_after_waits_exactly_then_succeeds(
     zd_api, make_client, fake_time
 ):
     route = zd_api.get(TICKET_PATH).mock(
-        side_effect=[httpx.Response(503, text="db timeout", headers={"Retry-After": "2"}),
-                     ok_ticket()]
+        side_effect=[
+            httpx.Response(503, text="db timeout", headers={"Retry-After": "2"}),
+            ok_ticket(),
+        ]
     )
     async with make_client() as zd:
         await zd.get_ticket(1)
@@ -110,8 +110,11 @@ async def test_request_503_without_retry_after_backs_off_then_succeeds(
     zd_api, make_client, fake_time
 ):
     route = zd_api.get(TICKET_PATH).mock(
-        side_effect=[httpx.Response(503, text="maintenance"),
-                     httpx.Response(503, text="maintenance"), ok_ticket()]
+        side_effect=[
+            httpx.Response(503, text="maintenance"),
+            httpx.Response(503, text="maintenance"),
+            ok_ticket(),
+        ]
     )
     settings = RetrySettings(backoff_initial=0.5, backoff_max=20.0, backoff_jitter=0.5)
     async with make_client(retry=settings) as zd:
@@ -257,9 +260,7 @@ async def test_request_permanent_status_raises_mapped_error_without_retry(
 
 
 async def test_get_ticket_non_json_body_raises_malformed_response(zd_api, make_client):
-    zd_api.get(TICKET_PATH).mock(
-        return_value=httpx.Response(200, text="<html>proxy error</html>")
-    )
+    zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(200, text="<html>proxy error</html>"))
     async with make_client() as zd:
         with pytest.raises(MalformedResponse) as caught:
             await zd.get_ticket(1)
@@ -327,8 +328,9 @@ async def test_metrics_hook_failing_does_not_fail_the_call(zd_api, make_client):
 
 async def test_paginate_next_page_on_other_host_refused(zd_api, make_client):
     zd_api.get("/api/v2/ticket_fields").mock(
-        return_value=json_response(200, {"ticket_fields": [{"id": 1}],
-                                         "next_page": "https://evil.example.com/steal"})
+        return_value=json_response(
+            200, {"ticket_fields": [{"id": 1}], "next_page": "https://evil.example.com/steal"}
+        )
     )
     async with make_client() as zd:
         with pytest.raises(ValueError, match="refusing"):
@@ -340,8 +342,10 @@ async def test_paginate_next_page_on_other_host_refused(zd_api, make_client):
     [
         ("/api/v2/tickets/123/tags", "/api/v2/tickets/{id}/tags"),
         ("/api/v2/job_statuses/8b726e606741012ffc2d782bcb7848fe", "/api/v2/job_statuses/{id}"),
-        ("/api/v2/webhooks/01F1KRFQ6BG29CNWFR60NK5FNY/signing_secret",
-         "/api/v2/webhooks/{id}/signing_secret"),
+        (
+            "/api/v2/webhooks/01F1KRFQ6BG29CNWFR60NK5FNY/signing_secret",
+            "/api/v2/webhooks/{id}/signing_secret",
+        ),
         ("/api/v2/tickets/update_many", "/api/v2/tickets/update_many"),
         ("/api/v2/incremental/tickets/cursor.json", "/api/v2/incremental/tickets/cursor"),
     ],
@@ -373,9 +377,18 @@ def test_base_url_for_no_valid_subdomain_raises(subdomain):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("5", 5.0), ("2.5", 2.5), (" 3 ", 3.0), ("-3", 0.0), ("abc", None), ("", None),
-     (None, None), ("nan", None), ("inf", None),
-     ("Wed, 01 Jan 2025 00:00:30 GMT", 30.0)],
+    [
+        ("5", 5.0),
+        ("2.5", 2.5),
+        (" 3 ", 3.0),
+        ("-3", 0.0),
+        ("abc", None),
+        ("", None),
+        (None, None),
+        ("nan", None),
+        ("inf", None),
+        ("Wed, 01 Jan 2025 00:00:30 GMT", 30.0),
+    ],
 )
 def test_parse_retry_after_values_parsed_defensively(value, expected):
     now = datetime(2025, 1, 1, tzinfo=UTC)
@@ -402,12 +415,21 @@ def _api(
         (_api(Conflict, None, 409), True, RetryKind.NO),
         (_api(Unprocessable, None, 422), True, RetryKind.NO),
         (_api(MalformedResponse, None, 200), True, RetryKind.NO),
-        (ZendeskTransportError("t", request_method="GET", request_path="/",
-                               request_sent=True), True, RetryKind.BACKOFF),
-        (ZendeskTransportError("t", request_method="POST", request_path="/",
-                               request_sent=True), False, RetryKind.NO),
-        (ZendeskTransportError("t", request_method="POST", request_path="/",
-                               request_sent=False), False, RetryKind.BACKOFF),
+        (
+            ZendeskTransportError("t", request_method="GET", request_path="/", request_sent=True),
+            True,
+            RetryKind.BACKOFF,
+        ),
+        (
+            ZendeskTransportError("t", request_method="POST", request_path="/", request_sent=True),
+            False,
+            RetryKind.NO,
+        ),
+        (
+            ZendeskTransportError("t", request_method="POST", request_path="/", request_sent=False),
+            False,
+            RetryKind.BACKOFF,
+        ),
         (ValueError("bug"), True, RetryKind.NO),
     ],
 )
@@ -417,8 +439,11 @@ def test_classify_error_and_idempotency_decides_retry(exc, idempotent, kind):
 
 async def test_request_api_warn_header_logged(zd_api, make_client, caplog):
     zd_api.put(TICKET_PATH).mock(
-        return_value=json_response(200, {"ticket": ticket(1)}, **{
-            "X-Zendesk-API-Warn": "Removed restricted keys [\"ticket_form_id\"]"})
+        return_value=json_response(
+            200,
+            {"ticket": ticket(1)},
+            **{"X-Zendesk-API-Warn": 'Removed restricted keys ["ticket_form_id"]'},
+        )
     )
     async with make_client() as zd:
         with caplog.at_level("WARNING", logger="app.zendesk.client"):
@@ -428,8 +453,10 @@ async def test_request_api_warn_header_logged(zd_api, make_client, caplog):
 
 async def test_create_ticket_503_with_retry_after_retried(zd_api, make_client, fake_time):
     route = zd_api.post("/api/v2/tickets").mock(
-        side_effect=[httpx.Response(503, headers={"Retry-After": "1"}),
-                     json_response(201, {"ticket": ticket(3)})]
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "1"}),
+            json_response(201, {"ticket": ticket(3)}),
+        ]
     )
     async with make_client() as zd:
         await zd.create_ticket({"subject": "hi"})

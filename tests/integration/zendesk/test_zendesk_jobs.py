@@ -28,8 +28,13 @@ JOB_PATH = re.compile(r"/api/v2/job_statuses/(?P<job_id>\w+)")
 class FakeJobs:
     """Zendesk's job queue: jobs submitted by update_many, polled via job_statuses."""
 
-    def __init__(self, *, fail_ticket: int | None = None, drop_ticket: int | None = None,
-                 polls_before_done: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        fail_ticket: int | None = None,
+        drop_ticket: int | None = None,
+        polls_before_done: int = 1,
+    ) -> None:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.polls: dict[str, int] = {}
         self.fail_ticket = fail_ticket
@@ -57,14 +62,31 @@ class FakeJobs:
             if t["id"] == self.drop_ticket:
                 continue
             if t["id"] == self.fail_ticket:
-                results.append({"id": t["id"], "action": "update", "success": False,
-                                "status": "Failed", "error": "TicketUpdateFailed",
-                                "details": "Safe Update prevented the update"})
+                results.append(
+                    {
+                        "id": t["id"],
+                        "action": "update",
+                        "success": False,
+                        "status": "Failed",
+                        "error": "TicketUpdateFailed",
+                        "details": "Safe Update prevented the update",
+                    }
+                )
             else:
-                results.append({"id": t["id"], "action": "update", "success": True,
-                                "status": "Updated"})
-        return json_response(200, {"job_status": {"id": job_id, "status": "completed",
-                                                  "total": len(results), "results": results}})
+                results.append(
+                    {"id": t["id"], "action": "update", "success": True, "status": "Updated"}
+                )
+        return json_response(
+            200,
+            {
+                "job_status": {
+                    "id": job_id,
+                    "status": "completed",
+                    "total": len(results),
+                    "results": results,
+                }
+            },
+        )
 
 
 def updates(n: int) -> list[dict[str, Any]]:
@@ -105,14 +127,16 @@ async def test_update_many_in_flight_limit_caps_concurrent_jobs(zd_api, make_cli
 
 async def test_update_many_too_many_jobs_waits_then_resubmits(zd_api, make_client, fake_time):
     fake = FakeJobs()
-    too_many = json_response(429, {"error": "TooManyJobs",
-                                   "description": "Number of allowed queued jobs (30) exceeded",
-                                   "current_job_ids": ["a", "b"]},
-                             **{"zendesk-ratelimit-inflight-jobs":
-                                "total=30; remaining=0; resets=15"})
-    submit = zd_api.put("/api/v2/tickets/update_many").mock(
-        side_effect=[too_many, fake.submit]
+    too_many = json_response(
+        429,
+        {
+            "error": "TooManyJobs",
+            "description": "Number of allowed queued jobs (30) exceeded",
+            "current_job_ids": ["a", "b"],
+        },
+        **{"zendesk-ratelimit-inflight-jobs": "total=30; remaining=0; resets=15"},
     )
+    submit = zd_api.put("/api/v2/tickets/update_many").mock(side_effect=[too_many, fake.submit])
     zd_api.get(path__regex=JOB_PATH.pattern).mock(side_effect=fake.status)
     async with make_client() as zd:
         results = await zd.update_many(updates(3))
@@ -142,12 +166,20 @@ async def test_update_many_job_failed_raises_with_completed_chunks(zd_api, make_
 
     def status(request, job_id):
         if job_id == "j101":
-            return json_response(200, {"job_status": {"id": job_id, "status": "failed",
-                                                      "message": "boom"}})
+            return json_response(
+                200, {"job_status": {"id": job_id, "status": "failed", "message": "boom"}}
+            )
         ids = range(1, 101)
-        return json_response(200, {"job_status": {
-            "id": job_id, "status": "completed",
-            "results": [{"id": i, "success": True, "status": "Updated"} for i in ids]}})
+        return json_response(
+            200,
+            {
+                "job_status": {
+                    "id": job_id,
+                    "status": "completed",
+                    "results": [{"id": i, "success": True, "status": "Updated"} for i in ids],
+                }
+            },
+        )
 
     zd_api.put("/api/v2/tickets/update_many").mock(side_effect=submit)
     zd_api.get(path__regex=JOB_PATH.pattern).mock(side_effect=status)
@@ -186,14 +218,16 @@ async def test_update_many_job_never_finishing_raises_timed_out(zd_api, make_cli
 
 async def test_update_many_refused_chunk_returns_failed_results(zd_api, make_client):
     route = zd_api.put("/api/v2/tickets/update_many").mock(
-        return_value=json_response(422, {"error": "RecordInvalid",
-                                         "description": "updated_stamp missing"})
+        return_value=json_response(
+            422, {"error": "RecordInvalid", "description": "updated_stamp missing"}
+        )
     )
     async with make_client() as zd:
         results = await zd.update_many([{"id": 1, "status": "open"}, {"id": 2}])
     assert route.call_count == 1
     assert [(r.ticket_id, r.success, r.error) for r in results] == [
-        (1, False, "Unprocessable"), (2, False, "Unprocessable")
+        (1, False, "Unprocessable"),
+        (2, False, "Unprocessable"),
     ]
     assert "RecordInvalid" in (results[0].details or "")
 
@@ -209,14 +243,25 @@ async def test_merge_job_completed_returns_success(zd_api, make_client, fake_tim
         return_value=json_response(200, {"job_status": {"id": "m1", "status": "queued"}})
     )
     zd_api.get("/api/v2/job_statuses/m1").mock(
-        return_value=json_response(200, {"job_status": {
-            "id": "m1", "status": "completed", "message": "Completed at 2025-01-01"}})
+        return_value=json_response(
+            200,
+            {
+                "job_status": {
+                    "id": "m1",
+                    "status": "completed",
+                    "message": "Completed at 2025-01-01",
+                }
+            },
+        )
     )
     async with make_client() as zd:
-        result = await zd.merge(10, [11, 12], target_comment="Merged #11, #12",
-                                source_comment="Merged into #10")
+        result = await zd.merge(
+            10, [11, 12], target_comment="Merged #11, #12", source_comment="Merged into #10"
+        )
     assert json.loads(route.calls.last.request.content) == {
-        "ids": [11, 12], "target_comment": "Merged #11, #12", "source_comment": "Merged into #10"
+        "ids": [11, 12],
+        "target_comment": "Merged #11, #12",
+        "source_comment": "Merged into #10",
     }
     assert (result.ticket_id, result.success, result.job_id) == (10, True, "m1")
     assert fake_time.sleeps == [1.0]
@@ -224,10 +269,22 @@ async def test_merge_job_completed_returns_success(zd_api, make_client, fake_tim
 
 async def test_merge_job_result_error_returns_failed_result(zd_api, make_client):
     zd_api.post("/api/v2/tickets/10/merge").mock(
-        return_value=json_response(200, {"job_status": {
-            "id": "m2", "status": "completed",
-            "results": [{"success": False, "error": "TicketMergeFailed",
-                         "details": "closed tickets cannot be merged"}]}})
+        return_value=json_response(
+            200,
+            {
+                "job_status": {
+                    "id": "m2",
+                    "status": "completed",
+                    "results": [
+                        {
+                            "success": False,
+                            "error": "TicketMergeFailed",
+                            "details": "closed tickets cannot be merged",
+                        }
+                    ],
+                }
+            },
+        )
     )
     async with make_client() as zd:
         result = await zd.merge(10, [11])
@@ -249,8 +306,9 @@ async def test_merge_job_failed_raises_job_failed(zd_api, make_client):
 
 async def test_get_job_status_returns_job_status(zd_api, make_client):
     zd_api.get("/api/v2/job_statuses/abc").mock(
-        return_value=json_response(200, {"job_status": {"id": "abc", "status": "working",
-                                                        "progress": 3, "total": 10}})
+        return_value=json_response(
+            200, {"job_status": {"id": "abc", "status": "working", "progress": 3, "total": 10}}
+        )
     )
     async with make_client() as zd:
         job = await zd.get_job_status("abc")

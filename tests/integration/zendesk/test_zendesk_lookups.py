@@ -32,9 +32,7 @@ def one_page(key: str, items: list[Any]) -> Any:
         ("list_triggers", "/api/v2/triggers", "triggers"),
     ],
 )
-async def test_list_method_cursor_page_returns_items(
-    zd_api, make_client, method_name, path, key
-):
+async def test_list_method_cursor_page_returns_items(zd_api, make_client, method_name, path, key):
     route = zd_api.get(path).mock(return_value=one_page(key, [{"id": 1}, {"id": 2}]))
     async with make_client() as zd:
         items = await getattr(zd, method_name)()
@@ -63,8 +61,14 @@ async def test_search_tickets_many_results_stops_at_1000(zd_api, make_client):
         page = int(request.url.params["page"])
         assert page <= 10, "page 11 would be a 422"
         results = [{"id": page * 1000 + i} for i in range(100)]
-        return json_response(200, {"results": results, "count": 5000,
-                                   "next_page": f"https://acme.zendesk.com/x?page={page + 1}"})
+        return json_response(
+            200,
+            {
+                "results": results,
+                "count": 5000,
+                "next_page": f"https://acme.zendesk.com/x?page={page + 1}",
+            },
+        )
 
     route = zd_api.get("/api/v2/search").mock(side_effect=answer)
     async with make_client() as zd:
@@ -92,10 +96,12 @@ async def test_search_tickets_last_page_stops(zd_api, make_client):
 async def test_incremental_tickets_pages_until_end_of_stream(zd_api, make_client):
     route = zd_api.get("/api/v2/incremental/tickets/cursor").mock(
         side_effect=[
-            json_response(200, {"tickets": [{"id": 1}], "after_cursor": "c1",
-                                "end_of_stream": False}),
-            json_response(200, {"tickets": [{"id": 2}], "after_cursor": "c2",
-                                "end_of_stream": True}),
+            json_response(
+                200, {"tickets": [{"id": 1}], "after_cursor": "c1", "end_of_stream": False}
+            ),
+            json_response(
+                200, {"tickets": [{"id": 2}], "after_cursor": "c2", "end_of_stream": True}
+            ),
         ]
     )
     async with make_client() as zd:
@@ -110,8 +116,9 @@ async def test_incremental_tickets_pages_until_end_of_stream(zd_api, make_client
 
 async def test_incremental_tickets_resume_from_saved_cursor(zd_api, make_client):
     route = zd_api.get("/api/v2/incremental/tickets/cursor", params={"cursor": "saved"}).mock(
-        return_value=json_response(200, {"tickets": [], "after_cursor": "saved2",
-                                         "end_of_stream": True})
+        return_value=json_response(
+            200, {"tickets": [], "after_cursor": "saved2", "end_of_stream": True}
+        )
     )
     async with make_client() as zd:
         pages = [page async for page in zd.incremental_tickets(cursor="saved")]
@@ -146,8 +153,9 @@ async def test_update_webhook_204_returns_none(zd_api, make_client):
 
 async def test_get_webhook_signing_secret_returns_secret(zd_api, make_client):
     zd_api.get("/api/v2/webhooks/01HW/signing_secret").mock(
-        return_value=json_response(200, {"signing_secret": {"algorithm": "SHA256",
-                                                            "secret": "shh"}})
+        return_value=json_response(
+            200, {"signing_secret": {"algorithm": "SHA256", "secret": "shh"}}
+        )
     )
     async with make_client() as zd:
         assert await zd.get_webhook_signing_secret("01HW") == "shh"

@@ -38,8 +38,11 @@ async def test_client_budget_exhausted_live_goes_before_replay(zd_api, make_clie
     def answer(request, ticket_id):
         order.append(int(ticket_id))
         left = "0" if ticket_id == "1" else "50"
-        return json_response(200, {"ticket": ticket(int(ticket_id))},
-                             **{"ratelimit-remaining": left, "ratelimit-reset": "10"})
+        return json_response(
+            200,
+            {"ticket": ticket(int(ticket_id))},
+            **{"ratelimit-remaining": left, "ratelimit-reset": "10"},
+        )
 
     zd_api.get(path__regex=r"/api/v2/tickets/(?P<ticket_id>\d+)").mock(side_effect=answer)
     async with make_client() as zd:
@@ -59,8 +62,9 @@ async def test_client_budget_exhausted_live_goes_before_replay(zd_api, make_clie
 
 async def test_rate_limiter_reserve_lets_live_pass_and_holds_backfill(fake_time):
     budget = limiter(fake_time)
-    budget.observe({"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "150",
-                    "ratelimit-reset": "20"})
+    budget.observe(
+        {"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "150", "ratelimit-reset": "20"}
+    )
     assert await budget.acquire(Priority.LIVE) == 0.0
     assert await budget.acquire(Priority.REPLAY) == 0.0  # 148 > 70 reserved
     assert await budget.acquire(Priority.BACKFILL) == 20.0  # 147 <= 210 reserved
@@ -104,6 +108,8 @@ async def test_rate_limiter_junk_headers_ignored(fake_time):
 
 def test_parse_limit_header_fields_parsed_and_junk_skipped():
     assert parse_limit_header("total=30; remaining=29; resets=60") == {
-        "total": 30.0, "remaining": 29.0, "resets": 60.0
+        "total": 30.0,
+        "remaining": 29.0,
+        "resets": 60.0,
     }
     assert parse_limit_header("total=x; junk; remaining=3") == {"remaining": 3.0}

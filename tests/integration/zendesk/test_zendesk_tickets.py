@@ -55,8 +55,9 @@ async def test_create_ticket_posts_ticket_returns_body(zd_api, make_client):
 
 async def test_update_ticket_sends_safe_update_and_stamp_returns_audit(zd_api, make_client):
     route = zd_api.put("/api/v2/tickets/5").mock(
-        return_value=json_response(200, {"ticket": ticket(5, group_id=7),
-                                         "audit": {"events": [{"type": "Change"}]}})
+        return_value=json_response(
+            200, {"ticket": ticket(5, group_id=7), "audit": {"events": [{"type": "Change"}]}}
+        )
     )
     async with make_client() as zd:
         body = await zd.update_ticket(5, {"group_id": 7}, updated_stamp=STAMP)
@@ -83,8 +84,9 @@ async def test_list_comments_cursor_pagination_follows_three_pages(zd_api, make_
     def answer(request):
         assert request.url.params["page[size]"] == "100"
         comments, more, after = pages[request.url.params.get("page[after]")]
-        return json_response(200, {"comments": comments,
-                                   "meta": {"has_more": more, "after_cursor": after}})
+        return json_response(
+            200, {"comments": comments, "meta": {"has_more": more, "after_cursor": after}}
+        )
 
     route = zd_api.get("/api/v2/tickets/5/comments").mock(side_effect=answer)
     async with make_client() as zd:
@@ -95,8 +97,13 @@ async def test_list_comments_cursor_pagination_follows_three_pages(zd_api, make_
 
 async def test_list_audits_single_page_returns_audits(zd_api, make_client):
     zd_api.get("/api/v2/tickets/5/audits").mock(
-        return_value=json_response(200, {"audits": [{"id": 1, "events": []}],
-                                         "meta": {"has_more": False, "after_cursor": None}})
+        return_value=json_response(
+            200,
+            {
+                "audits": [{"id": 1, "events": []}],
+                "meta": {"has_more": False, "after_cursor": None},
+            },
+        )
     )
     async with make_client() as zd:
         assert await zd.list_audits(5) == [{"id": 1, "events": []}]
@@ -104,10 +111,13 @@ async def test_list_audits_single_page_returns_audits(zd_api, make_client):
 
 async def test_paginate_offset_next_page_followed(zd_api, make_client):
     first = zd_api.get("/api/v2/ticket_fields", params={"page[size]": "100"}).mock(
-        return_value=json_response(200, {
-            "ticket_fields": [{"id": 1}],
-            "next_page": "https://acme.zendesk.com/api/v2/ticket_fields.json?page=2",
-        })
+        return_value=json_response(
+            200,
+            {
+                "ticket_fields": [{"id": 1}],
+                "next_page": "https://acme.zendesk.com/api/v2/ticket_fields.json?page=2",
+            },
+        )
     )
     second = zd_api.get("/api/v2/ticket_fields.json", params={"page": "2"}).mock(
         return_value=json_response(200, {"ticket_fields": [{"id": 2}], "next_page": None})
@@ -120,8 +130,9 @@ async def test_paginate_offset_next_page_followed(zd_api, make_client):
 
 async def test_paginate_repeated_cursor_raises_malformed_response(zd_api, make_client):
     zd_api.get("/api/v2/groups").mock(
-        return_value=json_response(200, {"groups": [{"id": 1}],
-                                         "meta": {"has_more": True, "after_cursor": "same"}})
+        return_value=json_response(
+            200, {"groups": [{"id": 1}], "meta": {"has_more": True, "after_cursor": "same"}}
+        )
     )
     async with make_client() as zd:
         with pytest.raises(MalformedResponse, match="repeats"):
@@ -155,12 +166,23 @@ async def test_tags_409_raises_conflict_not_retried(zd_api, make_client):
 
 
 async def test_apply_macro_fields_dict_mapped_to_custom_fields(zd_api, make_client):
-    result = {"result": {"ticket": {
-        "id": 5, "url": "https://x", "updated_at": STAMP,
-        "group_id": 98738, "tags": ["cs_mediation_ticket", "cs_phone_mediation"],
-        "comment": {"body": "Escalated", "public": False, "scoped_body": [["channel:all", "x"]]},
-        "fields": {"id": 27642, "value": "745"},
-    }}}
+    result = {
+        "result": {
+            "ticket": {
+                "id": 5,
+                "url": "https://x",
+                "updated_at": STAMP,
+                "group_id": 98738,
+                "tags": ["cs_mediation_ticket", "cs_phone_mediation"],
+                "comment": {
+                    "body": "Escalated",
+                    "public": False,
+                    "scoped_body": [["channel:all", "x"]],
+                },
+                "fields": {"id": 27642, "value": "745"},
+            }
+        }
+    }
     route = zd_api.get("/api/v2/tickets/5/macros/360/apply").mock(
         return_value=json_response(200, result)
     )
@@ -179,11 +201,20 @@ async def test_apply_macro_fields_dict_mapped_to_custom_fields(zd_api, make_clie
 async def test_apply_macro_full_ticket_without_current_fetches_and_keeps_differences(
     zd_api, make_client
 ):
-    before = ticket(5, subject="Refund", status="open", group_id=1, tags=["vip"],
-                    custom_fields=[{"id": 1, "value": "a"}, {"id": 2, "value": None}])
-    after = {**before, "updated_at": "2025-02-02T00:00:00Z",
-             "tags": ["vip", "cs_mediation_ticket"],
-             "fields": [{"id": 1, "value": "a"}, {"id": 2, "value": "hourly"}]}
+    before = ticket(
+        5,
+        subject="Refund",
+        status="open",
+        group_id=1,
+        tags=["vip"],
+        custom_fields=[{"id": 1, "value": "a"}, {"id": 2, "value": None}],
+    )
+    after = {
+        **before,
+        "updated_at": "2025-02-02T00:00:00Z",
+        "tags": ["vip", "cs_mediation_ticket"],
+        "fields": [{"id": 1, "value": "a"}, {"id": 2, "value": "hourly"}],
+    }
     after.pop("custom_fields")
     zd_api.get("/api/v2/tickets/5/macros/201/apply").mock(
         return_value=json_response(200, {"result": {"ticket": after}})
@@ -217,8 +248,9 @@ def test_macro_changes_fields_list_or_mapping_become_custom_fields(fields):
 
 
 def test_macro_changes_tag_only_macro_keeps_tags_and_macro_id():
-    changes = macro_changes({"ticket": {"tags": ["cs_mediation_ticket"],
-                                        "comment": {"body": "", "public": False}}}, 8)
+    changes = macro_changes(
+        {"ticket": {"tags": ["cs_mediation_ticket"], "comment": {"body": "", "public": False}}}, 8
+    )
     assert changes == {"tags": ["cs_mediation_ticket"], "macro_id": 8}
 
 

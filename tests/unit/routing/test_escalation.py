@@ -154,17 +154,27 @@ def test_no_dispute_form_off_the_escalation_path():
 
 @pytest.mark.parametrize(
     "group",
-    ["Mediation_Tier_1_CX420", "HV Mediation Tier 1", "Catalog_Mediation_CX420",
-     "Dispute_Enterprise_CX420", "Mediation_ Direct_Contracts_CX420", "Mediation T2"],
+    [
+        "Mediation_Tier_1_CX420",
+        "HV Mediation Tier 1",
+        "Catalog_Mediation_CX420",
+        "Dispute_Enterprise_CX420",
+        "Mediation_ Direct_Contracts_CX420",
+        "Mediation T2",
+    ],
 )
 def test_ticket_in_a_mediation_queue_is_left_to_mediation(group):
-    """"The following queues are monitored by the Mediation Team": once a ticket is
+    """ "The following queues are monitored by the Mediation Team": once a ticket is
     there, a later event (even past the 30-day window) must not route it away."""
     late = make(ticket__group=group, contract__payments=[{"date": "2024-01-02", "kind": "hourly"}])
     decision = run(late)
     assert decision.path == "owned_by_mediation"
     assert (decision.queue, decision.status, decision.notes, decision.tags.add) == (
-        None, None, [], [])
+        None,
+        None,
+        [],
+        [],
+    )
     assert decision.merge == "blocked"
 
 
