@@ -401,6 +401,27 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_children(pid: int) -> list[int]:
+    """Live child processes of `pid` (e.g. the service's SQLite writer)."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as children:
+            found.extend(int(child) for child in children.read().split())
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """`proc_cpu_seconds` of a process and its live children: the service's CPU
+    includes its SQLite writer process."""
+    total = proc_cpu_seconds(pid)
+    for child in proc_children(pid):
+        try:
+            total += proc_cpu_seconds(child)
+        except FileNotFoundError:  # exited meanwhile
+            pass
+    return total
+
+
 def service_env(sandbox_url: str, database_url: str, **extra: str) -> dict[str, str]:
     """Environment of `python -m app serve|worker` against the sandbox (README settings)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "WEBHOOK_"))}

@@ -6,8 +6,9 @@ Processes, all on 127.0.0.1:
 - the sandbox Zendesk, `python -m app sandbox` (the service resolves Zendesk names at
   start-up; with --no-worker nothing calls it afterwards);
 - the service, `python -m app serve --no-worker` on a temporary SQLite database (the
-  worker does not compete); LOG_LEVEL as configured (default INFO: one JSON log line
-  per webhook, to a file);
+  worker does not compete), with its SQLite writer process (its CPU is counted in the
+  service's); LOG_LEVEL as configured (default INFO: the webhook's own "accepted" line
+  is DEBUG, so nothing per webhook; `--log-level DEBUG` measures with it, to a file);
 - the baseline, `python bench/ack.py --bare-server PORT`: a FastAPI app with one
   `POST /webhooks/zendesk` answering `{"status": "accepted"}`, run by the same
   `uvicorn.run(...)` call as `app serve` (same loop, HTTP parser, one process);
@@ -44,10 +45,10 @@ from _common import (
     open_loop,
     presigned_webhooks,
     print_header,
-    proc_cpu_seconds,
     run_async,
     serve_command,
     service_env,
+    tree_cpu_seconds,
     unique_payloads,
 )
 
@@ -111,10 +112,10 @@ def measure_open(
     warmup = int(rate)  # one second
     count = warmup + int(rate * seconds)
     requests = presigned_webhooks(unique_payloads(count, first_ticket=ids.take(count)), port)
-    cpu0 = proc_cpu_seconds(pid)
+    cpu0 = tree_cpu_seconds(pid)
     result = run_async(open_loop(port, requests, rate, warmup=warmup))
     # The warm-up second is in the server's CPU figure too: scale it out.
-    cpu = (proc_cpu_seconds(pid) - cpu0) * (count - warmup) / count
+    cpu = (tree_cpu_seconds(pid) - cpu0) * (count - warmup) / count
     return Row(name, f"open {rate:.0f}/s", result, cpu)
 
 
@@ -124,11 +125,11 @@ def measure_closed(
     count = budget
     requests = presigned_webhooks(unique_payloads(count, first_ticket=ids.take(count)), port)
     iterator: Iterator[bytes] = iter(requests)
-    cpu0 = proc_cpu_seconds(pid)
+    cpu0 = tree_cpu_seconds(pid)
     t0 = time.perf_counter()
     result = run_async(closed_loop(port, iterator, connections=connections, duration=seconds))
     wall = time.perf_counter() - t0
-    cpu = (proc_cpu_seconds(pid) - cpu0) * result.elapsed / wall
+    cpu = (tree_cpu_seconds(pid) - cpu0) * result.elapsed / wall
     return Row(name, f"closed c={connections}", result, cpu)
 
 
@@ -149,15 +150,16 @@ def print_rows(rows: list[Row]) -> None:
         )
 
 
-def run(rates: list[float], seconds: float, connections: int, budget: int) -> int:
+def run(rates: list[float], seconds: float, connections: int, budget: int, log_level: str) -> int:
     print_header("Webhook acknowledgement: service (--no-worker) vs bare FastAPI endpoint")
+    print(f"service LOG_LEVEL={log_level}")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp:
         tmpdir = Path(tmp)
         sandbox_port, service_port, bare_port = free_port(), free_port(), free_port()
         sandbox_url = f"http://{HOST}:{sandbox_port}"
         db = tmpdir / "ack.db"
-        env = service_env(sandbox_url, f"sqlite:///{db}")
+        env = service_env(sandbox_url, f"sqlite:///{db}", log_level=log_level)
         sandbox_args = [PYTHON, "-m", "app", "sandbox", "--host", HOST, "--port", str(sandbox_port)]
         with Child(sandbox_args, env=env, log=tmpdir / "sandbox.log") as sandbox:
             sandbox.wait_http(f"{sandbox_url}/_sandbox/health")
@@ -207,10 +209,10 @@ def _wait_bare(bare: Child, port: int) -> None:
 
 
 def store_ceiling(count: int = 1000) -> None:
-    """Where the service's ceiling comes from: the one transaction per webhook, committed
-    (WAL, synchronous=FULL) before the 200 and serialized by the store's write lock.
-    In this process, on a temporary file: a bare sqlite3 insert + commit, then the app's
-    `store.accept()` one at a time and 32 at once."""
+    """The store's share: every webhook committed (WAL, synchronous=FULL) before its 200,
+    concurrent ones group-committed by the writer process. In this process, on a
+    temporary file: a bare sqlite3 insert + commit, then the app's `store.accept()` one
+    at a time and 32 at once."""
     with tempfile.TemporaryDirectory(prefix="bench-ack-store-") as tmp:
         conn = sqlite3.connect(f"{tmp}/raw.db", isolation_level=None)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -225,7 +227,7 @@ def store_ceiling(count: int = 1000) -> None:
             raw.append(time.perf_counter() - t0)
         conn.close()
         one, many = run_async(_accepts(f"sqlite:///{tmp}/store.db", count))
-    print("ceiling of the intake's store write (in this process, no HTTP):")
+    print("the intake's store write (in this process, no HTTP):")
     print(f"  sqlite3 insert + commit (WAL, FULL)    {Latency.of(raw).ms()}")
     print(f"  store.accept(), one at a time          {Latency.of(one).ms()}")
     print(f"  store.accept(), 32 at once             {many:.0f}/s")
@@ -295,13 +297,16 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=int, default=80_000, help="pre-signed requests per closed-loop run"
     )
+    parser.add_argument(
+        "--log-level", default="INFO", help="the service's LOG_LEVEL (DEBUG: a line per webhook)"
+    )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         serve_bare(args.bare_server)
         return
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    raise SystemExit(run(rates, args.seconds, args.connections, args.budget))
+    raise SystemExit(run(rates, args.seconds, args.connections, args.budget, args.log_level))
 
 
 if __name__ == "__main__":
