@@ -237,6 +237,7 @@ class LoadResult:
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds
     client_cpu: float = 0.0  # seconds of this process's CPU during the run
+    acked: int = 0  # every 200, warm-up and after-the-end included (what must be stored)
 
     @property
     def ok(self) -> int:
@@ -298,6 +299,7 @@ async def open_loop(
             return
         now = time.perf_counter()
         idle.put_nowait(conn)
+        result.acked += status == 200
         if index >= warmup:
             result.statuses[status] += 1
             result.latencies.append(now - scheduled)
@@ -350,6 +352,7 @@ async def closed_loop(
                 return
             now = time.perf_counter()
             last_done[0] = now
+            result.acked += status == 200
             if sent >= measure_from and now <= stop_at:
                 if not cpu_mark:
                     cpu_mark.append(time.process_time())

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 import tempfile
 import time
@@ -184,12 +185,26 @@ def run(rates: list[float], seconds: float, connections: int, budget: int, log_l
                         measure_closed(name, pid, port, ids[name], connections, seconds, budget)
                     )
                 service_log_lines = len(service.tail(10**9).splitlines())
+            stored = _stored_events(db)
     print_rows(rows)
     print()
     code = verdict(rows, rates, service_log_lines)
+    acked = sum(row.result.acked for row in rows if row.target == "service")
+    print(
+        f"acknowledged by the service (200): {acked}; events in its database: {stored} "
+        f"({'every acknowledged event stored' if stored >= acked else 'EVENTS MISSING'})"
+    )
+    if stored < acked:
+        code = 1
     print()
     store_ceiling()
     return code
+
+
+def _stored_events(db: Path) -> int:
+    """Read after the service stopped: what it acknowledged must be in the file."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
 def _wait_bare(bare: Child, port: int) -> None:

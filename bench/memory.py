@@ -40,6 +40,7 @@ from _common import (
     closed_loop,
     presigned_webhooks,
     print_header,
+    proc_children,
     proc_status,
     run_async,
     sandbox_server,
@@ -72,6 +73,7 @@ class Trace:
     seconds: float = 0.0
     errors: str = "none"
     note: str = ""
+    children: dict[int, dict[str, int]] = field(default_factory=dict)  # pid -> status, at the end
 
     def show(self) -> None:
         print(self.label)
@@ -95,6 +97,11 @@ class Trace:
             (n1, r1), (n2, r2) = self.points[len(self.points) // 2], self.points[-1]
             per = (r2 - r1) * 1024 / max(n2 - n1, 1)
             print(f"  growth over the second half: {per:+.0f} bytes per event")
+        for pid, status in self.children.items():
+            print(
+                f"  its child process {pid} (the SQLite writer): VmRSS {mib(status['VmRSS'])}, "
+                f"peak VmHWM {mib(status['VmHWM'])}"
+            )
         if self.note:
             print(f"  {self.note}")
 
@@ -102,6 +109,10 @@ class Trace:
 def settle(pid: int, seconds: float = 2.0) -> dict[str, int]:
     time.sleep(seconds)
     return proc_status(pid)
+
+
+def children_status(pid: int) -> dict[int, dict[str, int]]:
+    return {child: proc_status(child) for child in proc_children(pid)}
 
 
 def intake(trace: Trace, tmp: Path, deadline: float) -> None:
@@ -129,6 +140,7 @@ def intake(trace: Trace, tmp: Path, deadline: float) -> None:
                 trace.points.append((trace.events, proc_status(svc.pid)["VmRSS"]))
             trace.seconds = time.monotonic() - started
             trace.after = settle(svc.pid)
+            trace.children = children_status(svc.pid)
             trace.errors = f"{not_ok} not answered 200" if not_ok else "none"
 
 
@@ -160,6 +172,7 @@ def processing(trace: Trace, tmp: Path, deadline: float) -> None:
             updated = sum(1 for t in tickets if len(state.tickets.audits(int(t["id"]))) > 1)
             # All done: let it settle. Budget reached: read it now, the worker is still busy.
             trace.after = settle(svc.pid) if trace.events >= count else proc_status(svc.pid)
+            trace.children = children_status(svc.pid)
             trace.note = (
                 f"{result.ok:,} webhooks accepted, {trace.events:,} events processed, "
                 f"{updated:,} tickets updated in the sandbox"
