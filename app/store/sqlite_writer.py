@@ -16,13 +16,16 @@ Protocol on stdin/stdout, each message a 4-byte big-endian length and a pickle
   ``("error", kind, sqlite_errorcode, class_name, message)`` with the batch
   rolled back (kind ``sqlite`` or ``os``).
 
-End of stdin (the service closed it, or died) ends the process.
+End of stdin (the service closed it, or died) ends the process, and nothing
+else does: SIGINT and SIGTERM are ignored (a Ctrl+C or a signal to the process
+group must not stop it before the service has finished its last batch).
 """
 
 from __future__ import annotations
 
 import json
 import pickle
+import signal
 import sqlite3
 import struct
 import sys
@@ -145,5 +148,14 @@ def serve(path: str, busy_timeout_ms: int, inp: IO[bytes], out: IO[bytes]) -> No
         writer.reset()
 
 
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        serve(sys.argv[1], int(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)
+    except BrokenPipeError:  # the service is gone: nobody to answer
+        pass
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)
+    main()

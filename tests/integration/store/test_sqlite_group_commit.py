@@ -257,6 +257,27 @@ async def test_a_writer_killed_mid_batch_fails_that_batch_and_a_new_one_takes_ov
         await store.close()
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+async def test_the_writer_ignores_sigterm_and_sigint_and_ends_with_its_input(
+    tmp_path: Path,
+) -> None:
+    """A Ctrl+C or a signal to the process group must not stop the writer before
+    the service has committed its last batch: only the end of its input does."""
+    db = tmp_path / "s.db"
+    store = await _opened(db)
+    try:
+        await store.accept(new_event("one"))
+        (pid,) = _writer_pids(db)
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGINT)
+        await asyncio.sleep(0.2)
+        assert not (await store.accept(new_event("two"))).duplicate
+        assert _writer_pids(db) == [pid]
+    finally:
+        await store.close()
+    await _until_gone(pid)
+
+
 def test_writer_protocol_commits_batches_and_reports_sqlite_errors(tmp_path: Path) -> None:
     """The writer program on its own, over in-memory streams."""
     db = tmp_path / "w.db"
