@@ -8,6 +8,7 @@ dedupe key) before the webhook answers 200, and it leaves the inbox only as
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -113,6 +114,12 @@ class EventStore(Protocol):
     async def extend_lease(
         self, event_id: int, owner: str, *, lease_seconds: float, now: datetime
     ) -> bool: ...
+
+    async def extend_leases(
+        self, event_ids: Sequence[int], owner: str, *, lease_seconds: float, now: datetime
+    ) -> set[int]:
+        """Extend every lease `owner` still holds among `event_ids`, in one
+        transaction (a batch's heartbeat); returns the ids extended."""
 
     async def complete(self, event_id: int, owner: str) -> bool:
         """Mark DONE; False if `owner` no longer holds the lease."""

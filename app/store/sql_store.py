@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -378,6 +378,24 @@ class SqlEventStore(ABC):
         return await self._update_leased(
             event_id, owner, lease_until=now + timedelta(seconds=lease_seconds)
         )
+
+    async def extend_leases(
+        self, event_ids: Sequence[int], owner: str, *, lease_seconds: float, now: datetime
+    ) -> set[int]:
+        if not event_ids:
+            return set()
+        statement = (
+            update(events)
+            .where(
+                events.c.id.in_(list(event_ids)),
+                events.c.status == LEASED,
+                events.c.lease_owner == owner,
+            )
+            .values(lease_until=now + timedelta(seconds=lease_seconds), updated_at=utcnow())
+            .returning(events.c.id)
+        )
+        async with self._write() as conn:
+            return {int(row[0]) for row in (await conn.execute(statement)).all()}
 
     async def complete(self, event_id: int, owner: str) -> bool:
         return await self._update_leased(

@@ -209,6 +209,26 @@ async def test_extend_lease_keeps_the_event(store: SqlEventStore) -> None:
     assert stored is not None and stored.lease_until == t1 + timedelta(seconds=LEASE)
 
 
+async def test_extend_leases_extends_a_batch_at_once_and_only_what_the_owner_holds(
+    store: SqlEventStore,
+) -> None:
+    ids = [await add(store, f"batch{i}", ticket_id=100 + i) for i in range(3)]
+    other = await add(store, "someone-else", ticket_id=200)
+    claimed = await store.claim("batch", limit=3, lease_seconds=LEASE, now=T0)
+    assert sorted(e.id for e in claimed) == ids
+    await store.claim("other", limit=1, lease_seconds=LEASE, now=T0)
+    assert await store.complete(ids[2], "batch")  # done: no lease to extend
+    t1 = T0 + timedelta(seconds=20)
+    extended = await store.extend_leases([*ids, other], "batch", lease_seconds=LEASE, now=t1)
+    assert extended == {ids[0], ids[1]}
+    assert await store.extend_leases([], "batch", lease_seconds=LEASE, now=t1) == set()
+    for event_id in ids[:2]:
+        stored = await store.get_event(event_id)
+        assert stored is not None and stored.lease_until == t1 + timedelta(seconds=LEASE)
+    theirs = await store.get_event(other)
+    assert theirs is not None and theirs.lease_until == T0 + timedelta(seconds=LEASE)
+
+
 async def test_fail_counts_and_respects_retry_at(store: SqlEventStore) -> None:
     event_id = await add(store, "flaky", ticket_id=4)
     await store.claim("w", limit=1, lease_seconds=LEASE, now=T0)
