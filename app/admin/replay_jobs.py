@@ -286,7 +286,6 @@ class ReplayRegistry:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._jobs: dict[str, tuple[ReplayJob, asyncio.Task[None]]] = {}
-        self._index_lock = asyncio.Lock()
 
     def active(self, replay_id: str) -> bool:
         """A task of this process is still working on the replay."""
@@ -380,14 +379,12 @@ class ReplayRegistry:
             del self._jobs[replay_id]
 
     async def _add_to_index(self, replay_id: str) -> None:
-        # One process updates its index under this lock; two processes starting
-        # replays in the same instant could each drop the other's id from the list
-        # (the progress itself stays readable by id).
-        async with self._index_lock:
-            raw = await self.services.store.get_kv(INDEX_KEY)
+        # One transaction: replays started by two processes at once both stay listed.
+        def change(raw: str | None) -> str:
             ids: list[str] = json.loads(raw) if raw else []
-            ids.append(replay_id)
-            await self.services.store.set_kv(INDEX_KEY, json.dumps(ids[-INDEX_MAX:]))
+            return json.dumps([*ids, replay_id][-INDEX_MAX:])
+
+        await self.services.store.update_kv(INDEX_KEY, change)
 
 
 def get_registry(request: Request) -> ReplayRegistry:

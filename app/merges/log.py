@@ -2,15 +2,16 @@
 
 Kept in the store's kv (`merges:log`, one JSON list, newest last, the last
 `MAX_ENTRIES` kept) so `GET /admin/merges` survives restarts on SQLite and
-PostgreSQL alike. Appends are serialized per process; entries with a `key`
-are written once (a redelivered merge event is not logged twice). Repairs do
+PostgreSQL alike. Each append is one read-modify-write transaction of the store
+(`update_kv`), so appends from several processes never drop each other's
+entries; entries with a `key` are written once (a redelivered merge event is
+not logged twice). Repairs do
 not rely on this log for their idempotency (markers on the tickets and their
 own kv keys do); it is the report.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import weakref
 from collections.abc import Callable
@@ -24,21 +25,23 @@ MAX_ENTRIES = 5000
 KINDS = ("blocked", "performed", "failed", "detected", "repaired")
 
 
+def _parse(raw: str | None) -> list[dict[str, Any]]:
+    if not raw:
+        return []
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+
+
 class MergeLog:
     def __init__(self, store: EventStore, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
-        self._lock = asyncio.Lock()
 
     async def entries(self) -> list[dict[str, Any]]:
-        raw = await self.store.get_kv(LOG_KEY)
-        if not raw:
-            return []
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return []
-        return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+        return _parse(await self.store.get_kv(LOG_KEY))
 
     async def append(
         self, kind: str, *, key: str | None = None, **data: Any
@@ -46,16 +49,21 @@ class MergeLog:
         """Add an entry; None when an entry with the same `key` is already there."""
         if kind not in KINDS:
             raise ValueError(f"unknown merge log kind {kind!r}")
-        async with self._lock:
-            entries = await self.entries()
-            if key is not None and any(e.get("key") == key for e in entries):
-                return None
-            last = max((int(e.get("id") or 0) for e in entries), default=0)
-            entry = {"id": last + 1, "kind": kind, "at": self.clock().isoformat(), "key": key}
-            entry |= data
-            entries.append(entry)
-            await self.store.set_kv(LOG_KEY, json.dumps(entries[-MAX_ENTRIES:], default=str))
-            return entry
+        at = self.clock().isoformat()
+        added: list[dict[str, Any]] = []
+
+        def change(raw: str | None) -> str:
+            added.clear()  # a retried transaction starts again
+            entries = _parse(raw)
+            if key is None or not any(e.get("key") == key for e in entries):
+                last = max((int(e.get("id") or 0) for e in entries), default=0)
+                entry = {"id": last + 1, "kind": kind, "at": at, "key": key} | data
+                entries.append(entry)
+                added.append(entry)
+            return json.dumps(entries[-MAX_ENTRIES:], default=str)
+
+        await self.store.update_kv(LOG_KEY, change)
+        return added[0] if added else None
 
     async def has(self, key: str) -> bool:
         return any(e.get("key") == key for e in await self.entries())

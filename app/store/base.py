@@ -8,7 +8,7 @@ dedupe key) before the webhook answers 200, and it leaves the inbox only as
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -169,6 +169,11 @@ class EventStore(Protocol):
         """Small state that must survive restarts (e.g. an export cursor)."""
 
     async def set_kv(self, key: str, value: str) -> None: ...
+
+    async def update_kv(self, key: str, change: Callable[[str | None], str]) -> str:
+        """Replace the value with `change(current)` (None when missing) in one write
+        transaction, so concurrent read-modify-writes, across processes too, never
+        lose each other's changes; returns the new value. `change` must be pure."""
 
     async def wait_for_work(self, timeout: float) -> None:  # noqa: ASYNC109
         """Return when new work may be claimable (an event was accepted, released

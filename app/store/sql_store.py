@@ -569,6 +569,24 @@ class SqlEventStore(ABC):
             ).scalar_one_or_none()
         return value
 
+    async def update_kv(self, key: str, change: Callable[[str | None], str]) -> str:
+        async with self._write() as conn:
+            # An uncommitted placeholder to lock: a concurrent first writer waits on
+            # it (unique key) and then finds the row; an existing row is left as is.
+            created = await conn.execute(
+                self.insert(kv)
+                .values(key=key, value="", updated_at=utcnow())
+                .on_conflict_do_nothing(index_elements=[kv.c.key])
+            )
+            stored = (
+                await conn.execute(select(kv.c.value).where(kv.c.key == key).with_for_update())
+            ).scalar_one()
+            value = change(None if created.rowcount == 1 else stored)
+            await conn.execute(
+                update(kv).where(kv.c.key == key).values(value=value, updated_at=utcnow())
+            )
+        return value
+
     async def set_kv(self, key: str, value: str) -> None:
         insert = self.insert(kv).values(key=key, value=value, updated_at=utcnow())
         statement = insert.on_conflict_do_update(

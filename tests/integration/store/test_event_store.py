@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Callable
 from datetime import UTC, timedelta, timezone
 
 import pytest
 from sqlalchemy import exc as sa_exc
-from store_test_helpers import T0, add, new_event
+from store_test_helpers import T0, Backend, add, new_event
 
 from app.store import DecisionRecord, EventStatus, Priority, SqlEventStore
 
@@ -403,6 +406,41 @@ async def test_kv_upsert(store: SqlEventStore) -> None:
     await store.set_kv("export_cursor", "def")
     assert await store.get_kv("export_cursor") == "def"
     assert await store.get_kv("other") == "1"
+
+
+async def test_update_kv_is_one_read_modify_write(store: SqlEventStore) -> None:
+    seen: list[str | None] = []
+
+    def append(item: str) -> Callable[[str | None], str]:
+        def change(raw: str | None) -> str:
+            seen.append(raw)
+            return json.dumps([*json.loads(raw or "[]"), item])
+
+        return change
+
+    assert await store.update_kv("log", append("a")) == '["a"]'
+    assert seen == [None]  # missing key: the change sees None
+    assert await store.update_kv("log", append("b")) == '["a", "b"]'
+    await store.set_kv("empty", "")
+    assert await store.update_kv("empty", lambda raw: f"was {raw!r}") == "was ''"
+
+
+async def test_update_kv_from_two_stores_at_once_loses_nothing(backend: Backend) -> None:
+    """Two processes' stores appending to one list: every item is kept."""
+    first, second = await backend.open(), await backend.open()
+    try:
+
+        async def add(store: SqlEventStore, item: str) -> None:
+            await store.update_kv(
+                "shared", lambda raw: json.dumps([*json.loads(raw or "[]"), item])
+            )
+
+        await asyncio.gather(*(add(first if i % 2 else second, f"item{i}") for i in range(40)))
+        stored = json.loads(await first.get_kv("shared") or "[]")
+        assert sorted(stored) == sorted(f"item{i}" for i in range(40))
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_ping(store: SqlEventStore) -> None:
