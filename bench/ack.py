@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import os
 import sqlite3
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,7 @@ from _common import (
 from app.serving import free_port
 from app.store import NewEvent, open_store
 
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TARGET_RATIO = 0.5
 TARGET_P99 = 0.025
 
@@ -151,16 +153,26 @@ def print_rows(rows: list[Row]) -> None:
         )
 
 
-def run(rates: list[float], seconds: float, connections: int, budget: int, log_level: str) -> int:
+def run(
+    rates: list[float],
+    seconds: float,
+    connections: int,
+    budget: int,
+    log_level: str,
+    postgres: bool = False,
+) -> int:
     print_header("Webhook acknowledgement: service (--no-worker) vs bare FastAPI endpoint")
-    print(f"service LOG_LEVEL={log_level}")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp:
         tmpdir = Path(tmp)
         sandbox_port, service_port, bare_port = free_port(), free_port(), free_port()
         sandbox_url = f"http://{HOST}:{sandbox_port}"
-        db = tmpdir / "ack.db"
-        env = service_env(sandbox_url, f"sqlite:///{db}", log_level=log_level)
+        if postgres:
+            database_url = f"{POSTGRES_URL}?schema=bench_ack_{uuid.uuid4().hex[:10]}"
+        else:
+            database_url = f"sqlite:///{tmpdir / 'ack.db'}"
+        print(f"service LOG_LEVEL={log_level}, database {database_url.split('://')[0]}")
+        env = service_env(sandbox_url, database_url, log_level=log_level)
         sandbox_args = [PYTHON, "-m", "app", "sandbox", "--host", HOST, "--port", str(sandbox_port)]
         with Child(sandbox_args, env=env, log=tmpdir / "sandbox.log") as sandbox:
             sandbox.wait_http(f"{sandbox_url}/_sandbox/health")
@@ -185,7 +197,9 @@ def run(rates: list[float], seconds: float, connections: int, budget: int, log_l
                         measure_closed(name, pid, port, ids[name], connections, seconds, budget)
                     )
                 service_log_lines = len(service.tail(10**9).splitlines())
-            stored = _stored_events(db)
+            stored = _stored_events(database_url)
+            if postgres:
+                _drop_schema(database_url)
     print_rows(rows)
     print()
     code = verdict(rows, rates, service_log_lines)
@@ -201,10 +215,32 @@ def run(rates: list[float], seconds: float, connections: int, budget: int, log_l
     return code
 
 
-def _stored_events(db: Path) -> int:
-    """Read after the service stopped: what it acknowledged must be in the file."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+def _stored_events(database_url: str) -> int:
+    """Read after the service stopped: what it acknowledged must be stored."""
+
+    async def count() -> int:
+        store = await open_store(database_url)
+        try:
+            return sum((await store.counts()).values())
+        finally:
+            await store.close()
+
+    return run_async(count())
+
+
+def _drop_schema(database_url: str) -> None:
+    import asyncpg
+
+    schema = database_url.rpartition("?schema=")[2]
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+
+    run_async(drop())
 
 
 def _wait_bare(bare: Child, port: int) -> None:
@@ -315,13 +351,20 @@ def main() -> None:
     parser.add_argument(
         "--log-level", default="INFO", help="the service's LOG_LEVEL (DEBUG: a line per webhook)"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the service on PostgreSQL (BENCH_POSTGRES_URL; a schema of its own, dropped)",
+    )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         serve_bare(args.bare_server)
         return
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    raise SystemExit(run(rates, args.seconds, args.connections, args.budget, args.log_level))
+    raise SystemExit(
+        run(rates, args.seconds, args.connections, args.budget, args.log_level, args.postgres)
+    )
 
 
 if __name__ == "__main__":
