@@ -43,6 +43,7 @@ from app.store.base import (
     StoredEvent,
     StoreUnavailable,
 )
+from app.store.group_commit import GroupCommit
 from app.store.tables import decisions, events, kv
 
 PENDING = EventStatus.PENDING.value
@@ -168,6 +169,23 @@ def to_decision(row: RowMapping) -> DecisionRecord:
     )
 
 
+def _row_values(event: NewEvent, now: datetime) -> dict[str, Any]:
+    status = EventStatus.PENDING if event.processable else EventStatus.IGNORED
+    return {
+        "dedupe_key": event.dedupe_key,
+        "source": event.source,
+        "event_type": event.event_type,
+        "ticket_id": event.ticket_id,
+        "payload": event.payload,
+        "status": status.value,
+        "priority": int(event.priority),
+        "attempts": 0,
+        "received_at": event.received_at,
+        "available_at": event.received_at,
+        "updated_at": now,
+    }
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
@@ -180,6 +198,9 @@ class SqlEventStore(ABC):
     def __init__(self) -> None:
         self._engine: AsyncEngine | None = None
         self._work = asyncio.Event()  # set when new work may be claimable
+        self._group: GroupCommit[NewEvent] = GroupCommit(
+            self._accept_batch, on_new_work=self._work.set, name="store-intake-flush"
+        )
 
     # ------------------------------------------------------------------ adapter hooks
 
@@ -238,6 +259,7 @@ class SqlEventStore(ABC):
 
     async def close(self) -> None:
         try:
+            await self._group.drain()
             await self._close_extra()
         finally:
             engine, self._engine = self._engine, None
@@ -294,38 +316,46 @@ class SqlEventStore(ABC):
             await conn.execute(select(literal(1)))
 
     async def accept(self, event: NewEvent) -> AcceptResult:
-        status = EventStatus.PENDING if event.processable else EventStatus.IGNORED
-        values = {
-            "dedupe_key": event.dedupe_key,
-            "source": event.source,
-            "event_type": event.event_type,
-            "ticket_id": event.ticket_id,
-            "payload": event.payload,
-            "status": status.value,
-            "priority": int(event.priority),
-            "attempts": 0,
-            "received_at": event.received_at,
-            "available_at": event.received_at,
-            "updated_at": utcnow(),
-        }
+        return await self._group.submit(event, processable=event.processable)
+
+    async def _accept_batch(self, batch: Sequence[NewEvent]) -> list[tuple[int, bool]]:
+        """One transaction for a group commit's batch (see `group_commit.py`)."""
+        firsts: dict[str, NewEvent] = {}
+        for event in batch:
+            firsts.setdefault(event.dedupe_key, event)
+        now = utcnow()
         statement = (
             self.insert(events)
-            .values(**values)
             .on_conflict_do_nothing(index_elements=[events.c.dedupe_key])
-            .returning(events.c.id)
+            .returning(events.c.dedupe_key, events.c.id)
         )
         async with self._write() as conn:
-            new_id = (await conn.execute(statement)).scalar_one_or_none()
-            if new_id is None:
-                existing = await conn.execute(
-                    select(events.c.id).where(events.c.dedupe_key == event.dedupe_key)
-                )
-                return AcceptResult(event_id=int(existing.scalar_one()), duplicate=True)
-            if event.processable:
+            rows = await conn.execute(statement, [_row_values(e, now) for e in firsts.values()])
+            created = {str(key): int(event_id) for key, event_id in rows.all()}
+            # the others were stored before (or by another process meanwhile)
+            existing = await self._ids_of(conn, [k for k in firsts if k not in created])
+            if any(e.processable for k, e in firsts.items() if k in created):
                 await self._announce_work(conn)
-        if event.processable:
-            self._work.set()
-        return AcceptResult(event_id=int(new_id), duplicate=False)
+        results: list[tuple[int, bool]] = []
+        seen: set[str] = set()
+        for event in batch:
+            key = event.dedupe_key
+            if key in created:
+                results.append((created[key], key in seen))
+            else:
+                results.append((existing[key], True))
+            seen.add(key)
+        return results
+
+    @staticmethod
+    async def _ids_of(conn: AsyncConnection, keys: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), MAX_PAGE):
+            query = select(events.c.dedupe_key, events.c.id).where(
+                events.c.dedupe_key.in_(keys[start : start + MAX_PAGE])
+            )
+            found.update({str(k): int(i) for k, i in (await conn.execute(query)).all()})
+        return found
 
     async def claim(
         self, owner: str, *, limit: int, lease_seconds: float, now: datetime

@@ -1,10 +1,7 @@
-"""Group commit for SQLite: concurrent `accept()` calls share one transaction.
+"""SQLite's group commit (`group_commit.py`): batches written by a writer process.
 
-Every webhook must be on disk before its 200, and with ``synchronous=FULL`` a
-commit is an fsync. One transaction per webhook serializes them all behind the
-write lock, each paying a dozen thread hops of aiosqlite and SQLAlchemy's
-statement building. Here the webhooks that arrive while a commit is running
-wait for the next one, and all of them are written together:
+With ``synchronous=FULL`` every SQLite commit is an fsync, one writer at a time.
+The batches are written:
 
 - by a writer process (`sqlite_writer.py`, standard library only, its own
   connection with the engine's pragmas), one message each way per batch,
@@ -14,17 +11,12 @@ wait for the next one, and all of them are written together:
   for the GIL held by the busy event loop: ~40 % of the webhook's throughput;
 - in a handful of statements per batch (key lookup, one multi-row insert, ids
   back as one JSON row);
-- values converted with SQLAlchemy's own column types (what is written is
+- with values converted by SQLAlchemy's own column types (what is written is
   byte for byte what the rest of the store reads), in the caller, so a bad
-  value fails its own webhook and not the batch;
-- dedupe as in one-by-one accepts: an existing key, or the same key twice in a
-  batch, is a duplicate carrying the first event's id;
-- if the batch cannot be committed, or the writer process dies, every caller
-  in it gets the error (the store turns it into `StoreUnavailable`, the
-  webhook into a 503): nothing is acknowledged that was not stored. A new
-  writer is started for the next batch.
+  value fails its own webhook and not the batch.
 
-No delay is added: an idle intake commits the first webhook at once.
+A writer that dies fails its batch (the callers get the error, the webhook a
+503) and a new one is started for the next batch.
 """
 
 from __future__ import annotations
@@ -35,22 +27,19 @@ import pickle
 import sqlite3
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 
 from app.store.base import AcceptResult, EventStatus, NewEvent
+from app.store.group_commit import GroupCommit
 from app.store.sql_store import utcnow
 from app.store.tables import events
 
 log = logging.getLogger("app.store.sqlite")
-
-#: upper bound of one transaction; more waiting callers go in the next one
-MAX_BATCH = 1000
 
 _COLUMNS = (
     "dedupe_key",
@@ -85,11 +74,8 @@ class WriterGone(OSError):
     """The writer process exited or stopped answering; a new one starts next batch."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    key: str
-    values: tuple[Any, ...]
-    processable: bool
+#: (dedupe_key, the insert's values but `updated_at`), as the writer takes them
+_Row = tuple[str, tuple[Any, ...]]
 
 
 Converter = Callable[[Any], Any]
@@ -115,7 +101,7 @@ def _check_plain_columns(dialect: Dialect) -> None:
 
 
 class GroupCommitIntake:
-    """Batches `accept()` calls into shared SQLite transactions (see module doc)."""
+    """`accept()` for the SQLite store (see module doc)."""
 
     def __init__(
         self,
@@ -133,9 +119,9 @@ class GroupCommitIntake:
         self._datetime = _converter("received_at", dialect)
         self._updated_at = _converter("updated_at", dialect)
         self._write_lock = write_lock
-        self._on_new_work = on_new_work
-        self._pending: list[tuple[_Row, asyncio.Future[AcceptResult]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._group: GroupCommit[_Row] = GroupCommit(
+            self._commit_batch, on_new_work=on_new_work, name="sqlite-intake-flush"
+        )
         self._writer: asyncio.subprocess.Process | None = None
 
     # ------------------------------------------------------------------ event loop side
@@ -155,46 +141,17 @@ class GroupCommitIntake:
             received,
             received,  # available_at: due at once
         )
-        return _Row(event.dedupe_key, values, event.processable)
+        return event.dedupe_key, values
 
     async def accept(self, event: NewEvent) -> AcceptResult:
-        row = self._row(event)
-        future: asyncio.Future[AcceptResult] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="sqlite-intake-flush")
-        # A cancelled caller cancels only its own future, not the batch: the event
-        # may still be stored, and Zendesk's retry of it is then a duplicate.
-        return await future
+        return await self._group.submit(self._row(event), processable=event.processable)
 
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                async with self._write_lock():
-                    updated_at = self._updated_at(utcnow())
-                    rows = [(row.key, row.values) for row, _ in batch]
-                    results = await self._commit(rows, updated_at)
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            except BaseException:  # cancelled (shutdown): nobody is told "stored"
-                for _, future in batch:
-                    future.cancel()
-                raise
-            new_work = False
-            for (row, future), (event_id, duplicate) in zip(batch, results, strict=True):
-                new_work = new_work or (row.processable and not duplicate)
-                if not future.done():
-                    future.set_result(AcceptResult(event_id=event_id, duplicate=duplicate))
-            if new_work:
-                self._on_new_work()
+    async def _commit_batch(self, rows: Sequence[_Row]) -> Any:
+        async with self._write_lock():
+            return await self._commit(list(rows), self._updated_at(utcnow()))
 
     async def close(self) -> None:
-        if self._flusher is not None and not self._flusher.done():
-            await asyncio.wait([self._flusher])
+        await self._group.drain()
         await self._stop_writer()
 
     # ------------------------------------------------------------------ writer process

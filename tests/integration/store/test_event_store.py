@@ -443,5 +443,27 @@ async def test_update_kv_from_two_stores_at_once_loses_nothing(backend: Backend)
         await second.close()
 
 
+async def test_concurrent_accepts_are_group_committed_with_one_by_one_semantics(
+    store: SqlEventStore,
+) -> None:
+    """Accepts arriving together share a transaction (group_commit.py): duplicates
+    within the batch and of stored events carry the first id."""
+    earlier = await store.accept(new_event("seen-before", ticket_id=1))
+    keys = ["a", "b", "a", "seen-before", "b", "a", "c"]
+    results = await asyncio.gather(
+        *(store.accept(new_event(k, ticket_id=10 + i)) for i, k in enumerate(keys))
+    )
+    first: dict[str, int] = {"seen-before": earlier.event_id}
+    for key, result in zip(keys, results, strict=True):
+        if key in first:
+            assert result.duplicate and result.event_id == first[key], key
+        else:
+            assert not result.duplicate
+            first[key] = result.event_id
+    assert (await store.counts())["pending"] == 4
+    burst = await asyncio.gather(*(store.accept(new_event(f"burst{i}")) for i in range(300)))
+    assert len({r.event_id for r in burst}) == 300 and not any(r.duplicate for r in burst)
+
+
 async def test_ping(store: SqlEventStore) -> None:
     await store.ping()
