@@ -1,4 +1,7 @@
-"""SQLite group commit: concurrent accepts share transactions, with one-by-one semantics."""
+"""SQLite group commit: the writer process, its values, its failures.
+
+Group-commit semantics on both databases (duplicates within a batch and of stored
+events) are in test_event_store.py."""
 
 from __future__ import annotations
 
@@ -72,26 +75,6 @@ async def test_values_read_back_exactly_as_the_one_by_one_path_wrote_them(
         # and it is claimable at its time, in claim order, by the SQLAlchemy side
         claimed = await store.claim("w", limit=5, lease_seconds=30, now=event.received_at)
         assert [c.id for c in claimed] == [accepted.event_id]
-    finally:
-        await store.close()
-
-
-async def test_duplicates_within_one_batch_and_across_batches_carry_the_first_id(
-    tmp_path: Path,
-) -> None:
-    store = await _opened(tmp_path / "d.db")
-    try:
-        earlier = await store.accept(new_event("seen-before"))
-        keys = ["a", "b", "a", "seen-before", "b", "a", "c"]
-        results = await asyncio.gather(*(store.accept(new_event(k)) for k in keys))
-        first: dict[str, int] = {"seen-before": earlier.event_id}
-        for key, result in zip(keys, results, strict=True):
-            if key in first:
-                assert result.duplicate and result.event_id == first[key], key
-            else:
-                assert not result.duplicate
-                first[key] = result.event_id
-        assert (await store.counts())["pending"] == 4
     finally:
         await store.close()
 
