@@ -74,9 +74,7 @@ class GroupCommit(Generic[Item]):
                     future.cancel()
                 raise
             new_work = False
-            for (_, processable, future), (event_id, duplicate) in zip(
-                batch, results, strict=True
-            ):
+            for (_, processable, future), (event_id, duplicate) in zip(batch, results, strict=True):
                 new_work = new_work or (processable and not duplicate)
                 if not future.done():
                     future.set_result(AcceptResult(event_id=event_id, duplicate=duplicate))
