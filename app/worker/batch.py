@@ -6,6 +6,14 @@ path cannot do safely — a decision that also writes a linked ticket, a ticket
 missing from `show_many`, a failed per-ticket result (e.g. a safe-update
 conflict), a merge to detect and repair — falls back to the one-ticket
 pipeline, which re-reads and decides again.
+
+Safe whatever Zendesk does with `safe_update` in bulk items: each item carries
+only what the decision owns (`TicketWrite.bulk_item`: tag deltas, no full tag
+list, no assignee unless the policy clears it), and after the job the batch is
+read again (`show_many`); a ticket someone else changed between our read and
+the job (`verify.unexpected_changes`) is decided again on the one-ticket path.
+An event whose payload already shows the service's own last write (the echo)
+costs no Zendesk call.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from typing import Any
 from app.store import StoredEvent
 from app.worker.merge_repair import is_merge_event
 from app.worker.pipeline import Evaluation, Pipeline, PlannedWrite, Result, zendesk_priority
-from app.zendesk import UnknownName
+from app.worker.verify import unexpected_changes
+from app.zendesk import JobResult, Priority, UnknownName, ZendeskCatalog
 
 log = logging.getLogger("app.worker")
 
@@ -30,6 +39,7 @@ class _Pending:
     event: StoredEvent
     evaluation: Evaluation
     planned: PlannedWrite
+    ticket: dict[str, Any]  # as read for the decision
 
 
 def _closed(ticket: dict[str, Any]) -> bool:
@@ -37,12 +47,22 @@ def _closed(ticket: dict[str, Any]) -> bool:
 
 
 def bulk_update(planned: PlannedWrite) -> dict[str, Any]:
-    """One item of a batch `update_many`: always a safe update."""
-    return planned.write.changes | {
-        "id": planned.write.ticket_id,
+    """One item of a batch `update_many`: what the decision owns, as a safe update
+    (honoured or not by Zendesk: the job is verified afterwards)."""
+    return planned.write.bulk_item() | {
         "safe_update": True,
         "updated_stamp": planned.updated_stamp,
     }
+
+
+def _option_tags(catalog: ZendeskCatalog, write: dict[str, Any]) -> set[str]:
+    tags: set[str] = set()
+    for item in write.get("custom_fields") or []:
+        try:
+            tags |= set(catalog.field_by_id(int(item["id"])).options.values())
+        except (UnknownName, KeyError, TypeError, ValueError):
+            continue
+    return tags
 
 
 @dataclass
@@ -53,10 +73,16 @@ class BatchPipeline:
         """Outcome per event id: a Result, or the exception the runner must handle."""
         outcomes: dict[int, Outcome] = {}
         fallback: list[StoredEvent] = []
-        with_ticket = [e for e in events if e.ticket_id is not None]
+        with_ticket = []
         for event in events:
             if event.ticket_id is None:
                 outcomes[event.id] = Result("skipped")
+            elif not is_merge_event(event) and await self.pipeline.loops.is_payload_echo(
+                event.ticket_id, event.payload
+            ):
+                outcomes[event.id] = Result("noop")  # our own update's echo: no call
+            else:
+                with_ticket.append(event)
         if not with_ticket:
             return outcomes
         priority = zendesk_priority(max(e.priority for e in with_ticket))
@@ -94,7 +120,7 @@ class BatchPipeline:
             elif len(evaluation.writes) > 1 or not own:
                 fallback.append(event)
             else:
-                pending.append(_Pending(event, evaluation, own[0]))
+                pending.append(_Pending(event, evaluation, own[0], ticket))
         await self._apply(pending, outcomes, fallback, priority)
         for event in fallback:
             outcomes[event.id] = await self._single(event, today)
@@ -115,7 +141,7 @@ class BatchPipeline:
         pending: list[_Pending],
         outcomes: dict[int, Outcome],
         fallback: list[StoredEvent],
-        priority: Any,
+        priority: Priority,
     ) -> None:
         if not pending:
             return
@@ -127,14 +153,70 @@ class BatchPipeline:
             for item in pending:
                 outcomes[item.event.id] = exc
             return
+        written: list[tuple[_Pending, JobResult]] = []
         for item, result in zip(pending, results, strict=True):
             if result.success:
-                done = [item.planned.as_json() | {"result": "ok", "job_id": result.job_id}]
-                outcomes[item.event.id] = await self._record(item.event, item.evaluation, done)
+                written.append((item, result))
             else:
                 log.info(
                     "bulk result failed (%s): deciding the ticket again alone",
                     result.error,
+                    extra={"event_id": item.event.id, "ticket_id": item.event.ticket_id},
+                )
+                fallback.append(item.event)
+        await self._verify(written, outcomes, fallback, priority)
+
+    async def _verify(
+        self,
+        written: list[tuple[_Pending, JobResult]],
+        outcomes: dict[int, Outcome],
+        fallback: list[StoredEvent],
+        priority: Priority,
+    ) -> None:
+        """Read the written tickets again: each is recorded with what was written; one
+        that is not "as read + our write" is decided again on the one-ticket path."""
+        if not written:
+            return
+        try:
+            after = {
+                int(t["id"]): t
+                for t in await self.pipeline.zendesk.show_many(
+                    [item.planned.write.ticket_id for item, _ in written], priority=priority
+                )
+            }
+        except Exception as exc:  # unverified: the one-ticket path re-reads each
+            log.warning("could not read the batch back after the job: %s", exc)
+            after = {}
+        catalog = await self.pipeline.catalog.get()
+        for item, result in written:
+            write = item.planned.write
+            now = after.get(write.ticket_id)
+            changed = (
+                ["not read back"]
+                if now is None
+                else unexpected_changes(
+                    item.ticket, now, write, _option_tags(catalog, write.changes)
+                )
+            )
+            done = item.planned.as_json() | {
+                "result": "ok",
+                "job_id": result.job_id,
+                "method": "PUT",
+                "path": "/api/v2/tickets/update_many",
+                "body": {"ticket": bulk_update(item.planned)},
+                "verified": not changed,
+            }
+            if now is not None and not changed:
+                done["updated_at"] = now.get("updated_at")
+                await self.pipeline.loops.remember_write(
+                    write.ticket_id, now.get("updated_at"), write.marker
+                )
+            outcomes[item.event.id] = await self._record(item.event, item.evaluation, [done])
+            if changed:
+                log.info(
+                    "ticket changed by someone else around the bulk write (%s): "
+                    "deciding it again alone",
+                    ", ".join(changed),
                     extra={"event_id": item.event.id, "ticket_id": item.event.ticket_id},
                 )
                 fallback.append(item.event)

@@ -36,9 +36,12 @@ from app.worker.followup import LinkSearch, annotate
 from app.worker.merge_repair import MergeRepair, RepairOutcome, is_merge_event
 from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.plan import (
+    MacroEffect,
     TicketWrite,
     decision_marker,
     linked_ticket_ids,
+    macro_from_apply,
+    macro_from_definition,
     plan_linked_note,
     plan_ticket_write,
 )
@@ -161,7 +164,7 @@ class Pipeline:
             note = plan_linked_note(decision, linked)
             if note:
                 writes.append(PlannedWrite(note, linked["updated_at"]))
-        macro = await self._macro_changes(decision, ticket, priority)
+        macro = await self._macro_effect(decision, ticket, priority)
         own = plan_ticket_write(decision, ticket, self.policy, catalog, macro)
         verdict = await loops.judge(
             own, ticket, decision.get("queue"), self.clock(), group_name(ticket, catalog)
@@ -215,6 +218,12 @@ class Pipeline:
             return Result("skipped")
         if is_merge_event(event):
             return await self._repair_merge(event, today)
+        if await self.loops.is_payload_echo(event.ticket_id, event.payload):
+            log.info(
+                "echo of the service's own update: no Zendesk call",
+                extra={"event_id": event.id, "ticket_id": event.ticket_id},
+            )
+            return Result("noop")
         for _ in range(MAX_REDECIDES):
             try:
                 return await self._decide_and_apply(event, event.ticket_id, today)
@@ -260,7 +269,7 @@ class Pipeline:
             stamp = (answer.get("ticket") or {}).get("updated_at")
             done.append(planned.as_json() | {"result": "ok", "updated_at": stamp})
             # Remember at once: the echo of this write may arrive before the record.
-            await self.loops.remember_write(planned.write.ticket_id, stamp)
+            await self.loops.remember_write(planned.write.ticket_id, stamp, planned.write.marker)
         return await self.record(event, evaluation, done)
 
     async def _merge_signs(
@@ -271,17 +280,25 @@ class Pipeline:
         except Conflict as exc:
             raise ConflictStorm(f"merge repair around ticket {ticket.get('id')}: {exc}") from exc
 
-    async def _macro_changes(
+    async def _macro_effect(
         self, decision: dict[str, Any], ticket: dict[str, Any], priority: Priority
-    ) -> dict[str, Any] | None:
+    ) -> MacroEffect | None:
+        """A tag-only macro's effect comes from its definition (loaded with the
+        catalog): no read. Any other macro is asked of Zendesk (one `apply` read)."""
         title = decision.get("macro")
         if not title or decision_marker(decision) in (ticket.get("tags") or []):
             return None
-        catalog = await self.catalog.get()
+        info = (await self.catalog.get()).macro(title)
+        if info.tag_only:
+            return macro_from_definition(info)
         changes: dict[str, Any] = await self.zendesk.apply_macro(
-            int(ticket["id"]), catalog.macro_id(title), current=ticket, priority=priority
+            int(ticket["id"]),
+            info.id,
+            current=ticket,
+            public_comments=self.policy.settings.macro_comments == "as_macro",
+            priority=priority,
         )
-        return changes
+        return macro_from_apply(changes, ticket)
 
 
 def _trace(decision: dict[str, Any], step: str, outcome: str, why: str) -> None:
