@@ -18,6 +18,7 @@ costs no Zendesk call.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,8 @@ from app.zendesk import JobResult, Priority, UnknownName, ZendeskCatalog
 log = logging.getLogger("app.worker")
 
 Outcome = Result | BaseException
+# Tickets of one batch decided at once: their marketplace calls overlap.
+EVALUATE_AT_ONCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,38 +97,64 @@ class BatchPipeline:
                 [e.ticket_id for e in with_ticket if e.ticket_id], priority=priority
             )
         }
-        pending: list[_Pending] = []
         mediation = await self._mediation_group_ids()
-        for event in with_ticket:
-            ticket = found.get(int(event.ticket_id or 0))
-            # Merges (events, or a closed or Mediation ticket whose audits may show
-            # one) need the one-ticket path, which detects and repairs them.
-            if (
-                ticket is None
-                or is_merge_event(event)
-                or _closed(ticket)
-                or ticket.get("group_id") in mediation
-            ):
-                fallback.append(event)
-                continue
-            try:
-                evaluation = await self.pipeline.evaluate_ticket(ticket, today, priority)
-            except Exception as exc:  # one bad ticket must not sink the batch
-                outcomes[event.id] = exc
-                continue
-            own = [w for w in evaluation.writes if w.write.ticket_id == evaluation.ticket_id]
-            if evaluation.decision is None:
-                outcomes[event.id] = Result("skipped")
-            elif not evaluation.writes:
-                outcomes[event.id] = await self._record(event, evaluation, [])
-            elif len(evaluation.writes) > 1 or not own:
-                fallback.append(event)
-            else:
-                pending.append(_Pending(event, evaluation, own[0], ticket))
+        gate = asyncio.Semaphore(EVALUATE_AT_ONCE)
+
+        async def evaluate(event: StoredEvent) -> _Pending | None:
+            async with gate:
+                return await self._evaluate(
+                    event,
+                    found.get(int(event.ticket_id or 0)),
+                    mediation,
+                    today,
+                    priority,
+                    outcomes,
+                    fallback,
+                )
+
+        planned = await asyncio.gather(*(evaluate(e) for e in with_ticket))
+        pending = [p for p in planned if p is not None]
         await self._apply(pending, outcomes, fallback, priority)
         for event in fallback:
             outcomes[event.id] = await self._single(event, today)
         return outcomes
+
+    async def _evaluate(
+        self,
+        event: StoredEvent,
+        ticket: dict[str, Any] | None,
+        mediation: set[int],
+        today: date,
+        priority: Priority,
+        outcomes: dict[int, Outcome],
+        fallback: list[StoredEvent],
+    ) -> _Pending | None:
+        """Decide one ticket of the batch: its bulk item, or its outcome / fallback."""
+        # Merges (events, or a closed or Mediation ticket whose audits may show
+        # one) need the one-ticket path, which detects and repairs them.
+        if (
+            ticket is None
+            or is_merge_event(event)
+            or _closed(ticket)
+            or ticket.get("group_id") in mediation
+        ):
+            fallback.append(event)
+            return None
+        try:
+            evaluation = await self.pipeline.evaluate_ticket(ticket, today, priority)
+        except Exception as exc:  # one bad ticket must not sink the batch
+            outcomes[event.id] = exc
+            return None
+        own = [w for w in evaluation.writes if w.write.ticket_id == evaluation.ticket_id]
+        if evaluation.decision is None:
+            outcomes[event.id] = Result("skipped")
+        elif not evaluation.writes:
+            outcomes[event.id] = await self._record(event, evaluation, [])
+        elif len(evaluation.writes) > 1 or not own:
+            fallback.append(event)
+        else:
+            return _Pending(event, evaluation, own[0], ticket)
+        return None
 
     async def _mediation_group_ids(self) -> set[int]:
         catalog = await self.pipeline.catalog.get()
@@ -189,10 +218,13 @@ class BatchPipeline:
             log.warning("could not read the batch back after the job: %s", exc)
             after = {}
         catalog = await self.pipeline.catalog.get()
-        for item, result in written:
-            now = after.get(item.planned.write.ticket_id)
-            done, changed = await self._check(item, result, now, catalog, priority)
-            outcomes[item.event.id] = await self._record(item.event, item.evaluation, done)
+        gate = asyncio.Semaphore(EVALUATE_AT_ONCE)
+
+        async def settle(item: _Pending, result: JobResult) -> None:
+            async with gate:
+                now = after.get(item.planned.write.ticket_id)
+                done, changed = await self._check(item, result, now, catalog, priority)
+                outcomes[item.event.id] = await self._record(item.event, item.evaluation, done)
             if changed:
                 log.info(
                     "ticket changed by someone else around the bulk write (%s): "
@@ -201,6 +233,8 @@ class BatchPipeline:
                     extra={"event_id": item.event.id, "ticket_id": item.event.ticket_id},
                 )
                 fallback.append(item.event)
+
+        await asyncio.gather(*(settle(item, result) for item, result in written))
 
     async def _check(
         self,
