@@ -194,3 +194,34 @@ def test_batch_that_ignores_tag_deltas_is_caught_and_redone(
         after = state.tickets.get(int(ticket["id"]))
         assert any(t.startswith(MARKER_PREFIX) for t in after["tags"])
         assert len(state.tickets.comments(int(ticket["id"]))) == 2  # the request, one note
+
+
+def test_echo_of_a_single_update_costs_no_zendesk_call(
+    state: SandboxState, sandbox_server: ThreadedServer, zd: httpx.Client, tmp_path: Path
+) -> None:
+    ticket = create_case(zd, hourly_case())
+    settings = e2e_settings(sandbox_server.url, tmp_path / "triage.db")
+    with (
+        ThreadedServer(create_app(settings)) as service,
+        httpx.Client(
+            base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
+        ) as api,
+    ):
+        payload = {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]}
+        first = int(send(api, payload).json()["event_id"])
+        wait_for(lambda: _all_done(api, [first]), what="the webhook processed")
+        assert ("PUT", f"/api/v2/tickets/{ticket['id']}") in _zendesk(state.request_log())
+        now = state.tickets.get(int(ticket["id"]))
+        state.requests.clear()
+        echo = {
+            "ticket_id": str(now["id"]),
+            "updated_at": now["updated_at"],
+            "tags": " ".join(now["tags"]),
+        }
+        second = int(send(api, echo).json()["event_id"])
+        wait_for(lambda: _all_done(api, [second]), what="the echo processed")
+        assert _zendesk(state.request_log()) == []
+        # Without the tags the payload does not show the marker: the ticket is read.
+        third = int(send(api, {"ticket_id": str(now["id"])}).json()["event_id"])
+        wait_for(lambda: _all_done(api, [third]), what="the bare webhook processed")
+    assert ("GET", f"/api/v2/tickets/{ticket['id']}") in _zendesk(state.request_log())
