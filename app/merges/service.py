@@ -8,6 +8,7 @@ where no merge happened (a failed job, a Zendesk error, a crash of the call).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from app.merges.guard import MergeCheck, check_merge
 from app.merges.log import merge_log
 from app.merges.metrics import merge_metrics
 from app.runtime.container import Services
-from app.zendesk import JobResult, ZendeskJobError
+from app.zendesk import JobResult, ZendeskError, ZendeskJobError
 
 GUARDED_KEY = "merges:guarded:{source_id}"
 log = logging.getLogger("app.merges")
@@ -132,10 +133,14 @@ async def _merge(services: Services, request: MergeRequest) -> JobFailed | Merge
         await journal.append("failed", reason=str(exc), job_id=exc.job_id, **_common(request))
         counters.merges.labels("failed").inc()
         return JobFailed(str(exc), exc.job_id)
-    except BaseException as exc:  # any other Zendesk error or a cancellation: no merge made
+    except ZendeskError as exc:  # any other answer from Zendesk: no merge was made
         await _set_guards(services, request, "")
-        log.warning("merge %s <- %s failed: %s", request.target_id, request.source_ids, exc)
+        await journal.append("failed", reason=str(exc), **_common(request))
         counters.merges.labels("failed").inc()
+        log.warning("merge %s <- %s failed: %s", request.target_id, request.source_ids, exc)
+        raise
+    except BaseException:  # cancelled or crashed mid-call: the guard must not outlive it
+        await asyncio.shield(_set_guards(services, request, ""))
         raise
     kind = "performed" if result.success else "failed"
     if not result.success:
