@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.routing import Policy
+from app.routing import Decision, Policy
 from app.worker.ticket_view import option_tag
 from app.zendesk import MacroInfo, ZendeskCatalog
 
@@ -80,24 +80,29 @@ def macro_from_apply(changes: dict[str, Any], ticket: dict[str, Any]) -> MacroEf
     )
 
 
-def decision_marker(decision: dict[str, Any]) -> str:
+def decision_marker(decision: Decision) -> str:
     """Names what the decision does to Zendesk, not why (trace and policy excluded)."""
+    return recorded_decision_marker(decision.model_dump(mode="json"))
+
+
+def recorded_decision_marker(decision: dict[str, Any]) -> str:
+    """The marker of a decision as the store keeps it (JSON): the same as `decision_marker`."""
     effect = {k: decision.get(k) for k in ("queue", "status", "form", "macro", "tags", "fields")}
     effect["notes"] = [n.get("body") for n in decision.get("notes") or []]
     digest = hashlib.sha256(json.dumps(effect, sort_keys=True, default=str).encode())
     return MARKER_PREFIX + digest.hexdigest()[:12]
 
 
-def notes_for(decision: dict[str, Any], ticket_id: int) -> list[str]:
-    return [n["body"] for n in decision.get("notes") or [] if n.get("ticket_id") == ticket_id]
+def notes_for(decision: Decision, ticket_id: int) -> list[str]:
+    return [n.body for n in decision.notes if n.ticket_id == ticket_id]
 
 
 def _fields(
-    decision: dict[str, Any], ticket: dict[str, Any], catalog: ZendeskCatalog
+    decision: Decision, ticket: dict[str, Any], catalog: ZendeskCatalog
 ) -> list[dict[str, Any]]:
     current = {int(f["id"]): f.get("value") for f in ticket.get("custom_fields") or []}
     changed = []
-    for title, value in (decision.get("fields") or {}).items():
+    for title, value in decision.fields.items():
         info = catalog.field(title)
         wanted = option_tag(catalog, title, value)
         have = current.get(info.id)
@@ -111,16 +116,15 @@ def _fields(
 
 
 def _tags(
-    decision: dict[str, Any], ticket: dict[str, Any], macro: MacroEffect | None
+    decision: Decision, ticket: dict[str, Any], macro: MacroEffect | None
 ) -> tuple[set[str], set[str]]:
     before = set(ticket.get("tags") or [])
     after = set(before)
     if macro is not None:
         after |= set(macro.add_tags)
         after -= set(macro.remove_tags)
-    tags = decision.get("tags") or {}
-    after |= set(tags.get("add") or [])
-    after -= set(tags.get("remove") or [])
+    after |= set(decision.tags.add)
+    after -= set(decision.tags.remove)
     return before, after
 
 
@@ -140,7 +144,7 @@ def _comment(notes: list[str], macro: MacroEffect | None) -> dict[str, Any] | No
 
 
 def plan_ticket_write(
-    decision: dict[str, Any],
+    decision: Decision,
     ticket: dict[str, Any],
     policy: Policy,
     catalog: ZendeskCatalog,
@@ -172,7 +176,7 @@ def plan_ticket_write(
         return None
     if macro is not None and macro.macro_id:
         changes["macro_id"] = macro.macro_id
-        summary.append(f"macro {decision.get('macro')}")
+        summary.append(f"macro {decision.macro}")
     final = after | {marker}
     changes["tags"] = sorted(final)
     return TicketWrite(
@@ -186,12 +190,12 @@ def plan_ticket_write(
 
 
 def _properties(
-    decision: dict[str, Any], ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog
+    decision: Decision, ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog
 ) -> tuple[dict[str, Any], list[str]]:
     """Group, status and form, each only where the decision changes it."""
     changes: dict[str, Any] = {}
     summary: list[str] = []
-    queue = decision.get("queue")
+    queue = decision.queue
     if queue:
         group_id = catalog.group_id(policy.queues[queue].group)
         if ticket.get("group_id") != group_id:
@@ -200,11 +204,11 @@ def _properties(
             clear = policy.settings.group_change_assignee == "clear"
             if clear and ticket.get("assignee_id") is not None:
                 changes["assignee_id"] = None
-    status = decision.get("status")
+    status = decision.status
     if status and status != str(ticket.get("status", "")).lower():
         changes["status"] = status
         summary.append(f"status -> {status}")
-    form = decision.get("form")
+    form = decision.form
     if form:
         form_id = catalog.form_id(form)
         if ticket.get("ticket_form_id") != form_id:
@@ -213,7 +217,7 @@ def _properties(
     return changes, summary
 
 
-def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> TicketWrite | None:
+def plan_linked_note(decision: Decision, ticket: dict[str, Any]) -> TicketWrite | None:
     """A note the decision puts on another ticket (e.g. the mediation ticket)."""
     notes = notes_for(decision, int(ticket["id"]))
     if not notes:
@@ -229,6 +233,6 @@ def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> Ticket
     return TicketWrite(int(ticket["id"]), changes, marker, summary, add_tags=(marker,))
 
 
-def linked_ticket_ids(decision: dict[str, Any], own_id: int) -> list[int]:
-    ids = {int(n["ticket_id"]) for n in decision.get("notes") or [] if n.get("ticket_id")}
+def linked_ticket_ids(decision: Decision, own_id: int) -> list[int]:
+    ids = {n.ticket_id for n in decision.notes if n.ticket_id}
     return sorted(ids - {own_id})

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.routing import Policy
+from app.routing.decision import Decision, EligibilityVerdict, Note, PolicyStamp, TagChanges
 from app.worker.pingpong import payload_state
 from app.worker.plan import (
     MacroEffect,
@@ -21,13 +22,22 @@ from app.worker.verify import unexpected_changes
 from app.zendesk import MacroInfo, ZendeskCatalog
 from tests.unit.worker.conftest import Tickets
 
-DECISION: dict[str, Any] = {
-    "queue": "Mediation_Tier_1_CX420",
-    "status": "open",
-    "macro": "CS > Mediation Ticket",
-    "tags": {"add": ["triage_routed"], "remove": ["triage_pending"]},
-    "notes": [{"ticket_id": 5, "body": "[CS] dispute escalated"}],
-}
+DECISION = Decision(
+    ticket_id=5,
+    eligible=True,
+    eligibility=EligibilityVerdict(code="eligible", explanation="test"),
+    queue="Mediation_Tier_1_CX420",
+    status="open",
+    macro="CS > Mediation Ticket",
+    tags=TagChanges(add=["triage_routed"], remove=["triage_pending"]),
+    fields={},
+    notes=[Note(ticket_id=5, body="[CS] dispute escalated")],
+    merge=None,
+    reply_guidance=[],
+    trace=[],
+    policy=PolicyStamp(name="test", version="v"),
+    path="test",
+)
 
 
 def _write(
@@ -114,7 +124,7 @@ def test_macro_comment_is_internal(
     write = _write(policy, catalog, ticket, macro_from_apply(applied, ticket))
     assert write.changes["comment"]["public"] is False
     assert write.changes["comment"]["body"].startswith("From the macro")
-    alone = {**DECISION, "notes": []}
+    alone = DECISION.model_copy(update={"notes": []})
     public = {"macro_id": 9, "comment": {"body": "Hi", "public": True}}
     only_macro = plan_ticket_write(alone, ticket, policy, catalog, macro_from_apply(public, ticket))
     assert only_macro is not None and only_macro.changes["comment"]["public"] is True
