@@ -49,8 +49,9 @@ import asyncpg
 
 from app.zendesk import Priority, RateBudget, RateLimiter
 from app.zendesk.models import Sleep
-from app.zendesk.ratelimit import ACCOUNT, DEFAULT_RESERVES
-from app.zendesk_budget.headers import (
+from app.zendesk.ratelimit import (
+    ACCOUNT,
+    DEFAULT_RESERVES,
     DEFAULT_RESET_SECONDS,
     MAX_RESET_SECONDS,
     Observation,
