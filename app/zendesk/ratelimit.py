@@ -2,7 +2,7 @@
 and let live calls go before replays and backfills.
 
 `read_headers` is the one parser of Zendesk's rate-limit headers; the
-in-process `RateLimiter`, the shared PostgreSQL budget (`app/zendesk_budget`)
+in-process `RateLimiter`, the shared PostgreSQL budget (`app/zendesk/budget`)
 and the client's error mapping all use it. Variants read
 (https://developer.zendesk.com/api-reference/introduction/rate-limits/ and
 recordings of live accounts, tests/contract/SOURCES.md):
