@@ -3,10 +3,11 @@ cross-host pagination and e-mail redaction, at the transport boundary."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 import respx
-from conftest import MakeClient  # type: ignore[import-not-found]
 from zendesk_fakes import FakeTime, json_response, ticket  # type: ignore[import-not-found]
 
 from app.zendesk import (
@@ -27,6 +28,7 @@ from app.zendesk.ratelimit import (
 )
 
 pytestmark = pytest.mark.anyio
+MakeClient = Callable[..., ZendeskClient]
 
 
 @pytest.mark.parametrize(
