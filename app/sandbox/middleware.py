@@ -5,7 +5,8 @@
 3. the request is logged (method, path as received, then the answer's status);
 4. an injected fault may delay, hold or answer it;
 5. Zendesk paths are counted for the rate limits (headers on every answer;
-   429 + Retry-After beyond a limit) and `/api/v2` needs credentials (401);
+   429 + Retry-After beyond a limit) and `/api/v2` needs credentials (401),
+   admin-only endpoints an admin (403, see `auth.py`);
 6. `.json` is stripped from `/api/v2` paths, so each route serves both forms.
 """
 
@@ -17,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.sandbox.auth import UNAUTHORIZED, authenticated
+from app.sandbox.auth import FORBIDDEN, UNAUTHORIZED, admin_only, authenticated
 from app.sandbox.context import Json
 from app.sandbox.faults import answer
 from app.sandbox.limits import is_ticket_update, request_headers, too_many, update_headers
@@ -80,6 +81,9 @@ class SandboxMiddleware:
             if not authenticated(Headers(scope=scope).get("authorization")):
                 await _respond(scope, receive, send, 401, UNAUTHORIZED, headers)
                 return
+        if state.service_user_role != "admin" and admin_only(method, path):
+            await _respond(scope, receive, send, 403, FORBIDDEN, headers)
+            return
         if is_ticket_update(method, path):
             verdict = state.limits.hit_update()
             headers.update(update_headers(verdict))
