@@ -21,7 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.sandbox.auth import FORBIDDEN, UNAUTHORIZED, admin_only, authenticated
 from app.sandbox.context import Json
 from app.sandbox.faults import answer
-from app.sandbox.limits import is_ticket_update, request_headers, too_many, update_headers
+from app.sandbox.limits import (
+    is_ticket_update,
+    per_ticket_headers,
+    request_headers,
+    single_ticket_write,
+    too_many,
+    update_headers,
+)
 from app.sandbox.state import SandboxState
 
 CONTROL_PREFIX = "/_sandbox"
@@ -89,6 +96,13 @@ class SandboxMiddleware:
             headers.update(update_headers(verdict))
             if not verdict.allowed:
                 status, body, extra = too_many(verdict, "ticket updates")
+                await _respond(scope, receive, send, status, body, headers | extra)
+                return
+        if (ticket_id := single_ticket_write(method, path)) is not None:
+            verdict = state.limits.hit_ticket(ticket_id)
+            headers.update(per_ticket_headers(verdict))
+            if not verdict.allowed:
+                status, body, extra = too_many(verdict, "updates of this ticket", "10 minutes")
                 await _respond(scope, receive, send, status, body, headers | extra)
                 return
         await self.app(scope, receive, _adding_headers(send, headers))
