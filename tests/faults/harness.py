@@ -359,7 +359,7 @@ class ServiceProcess:
         assert proc.stderr is not None
         try:
             with self.log_path.open("ab") as log:
-                while chunk := proc.stderr.read1(65536):
+                while chunk := proc.stderr.read(65536):
                     log.write(chunk)
         except (OSError, ValueError):
             pass
