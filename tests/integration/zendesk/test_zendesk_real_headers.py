@@ -8,7 +8,6 @@ from collections.abc import Callable
 import httpx
 import pytest
 import respx
-from zendesk_fakes import FakeTime, json_response, ticket  # type: ignore[import-not-found]
 
 from app.zendesk import (
     ApiTokenAuth,
@@ -26,6 +25,7 @@ from app.zendesk.ratelimit import (
     read_headers,
     retry_after_from,
 )
+from tests.integration.zendesk.zendesk_fakes import FakeTime, json_response, ticket
 
 pytestmark = pytest.mark.anyio
 MakeClient = Callable[..., ZendeskClient]
