@@ -50,22 +50,12 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v2"
 PAGE_SIZE = 100
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
-_SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$", re.IGNORECASE)
 # An id-like path segment: digits; anything of 6+ id characters holding a digit
 # (job ids `V3-2054ccab…`, 32-hex, ULID webhook ids); 16+ hex or letters.
 _ID_SEGMENT = re.compile(
     r"^(\d+|(?=[^/]*\d)[0-9A-Za-z._:~-]{6,}|[0-9a-fA-F-]{16,}|[A-Za-z]\d+-[0-9A-Za-z-]+)$"
 )
 _TICKET_WRITE = re.compile(r"^/api/v2/tickets/(\d+)(/tags)?$")
-
-
-def base_url_for(subdomain: str | None, base_url: str | None) -> str:
-    """`base_url` when given (sandbox, proxy), else `https://{subdomain}.zendesk.com`."""
-    if base_url:
-        return base_url.rstrip("/")
-    if subdomain and _SUBDOMAIN.match(subdomain):
-        return f"https://{subdomain}.zendesk.com"
-    raise ValueError("a Zendesk subdomain (letters, digits, '-') or a base URL is required")
 
 
 def endpoint_label(path: str) -> str:
