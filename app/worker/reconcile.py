@@ -42,6 +42,7 @@ from pydantic import BaseModel
 
 from app.runtime.container import Services
 from app.store import EventStatus, NewEvent, Priority
+from app.worker.ticket_view import field_value
 from app.zendesk import Priority as ZendeskPriority
 from app.zendesk.changes import ChangeSource, change_source, changed_tickets
 from app.zendesk.lookups import parse_search_cursor
@@ -51,7 +52,10 @@ log = logging.getLogger("app.worker.reconcile")
 CURSOR_KEY = "reconcile:cursor"
 LEASE_KEY = "reconcile:lease"
 SEARCH_OVERLAP_SECONDS = 300
-SKIPPED_STATUSES = frozenset({"closed", "deleted"})
+# The trigger `install-zendesk` makes notifies for tickets below solved whose Inquiry
+# Type is set; the sweep queues the same tickets, no others.
+SKIPPED_STATUSES = frozenset({"solved", "closed", "deleted"})
+INQUIRY_FIELD_KEY = "inquiry"
 
 
 class SweepCursor(BaseModel):
@@ -159,6 +163,7 @@ class Reconciler:
             not isinstance(ticket_id, int)
             or updated is None
             or str(ticket.get("status", "")).lower() in SKIPPED_STATUSES
+            or not await self._is_triage_ticket(ticket)
             or await self._decided_or_queued(ticket_id, updated)
         ):
             result.skipped += 1
@@ -182,6 +187,14 @@ class Reconciler:
         result.skipped += 1 if accepted.duplicate else 0
         if not accepted.duplicate:
             self.services.metrics.reconcile_queued.inc()
+
+    async def _is_triage_ticket(self, ticket: dict[str, Any]) -> bool:
+        """Inquiry Type set, as the trigger's condition; without the field, every ticket."""
+        policy = self.services.policy
+        if INQUIRY_FIELD_KEY not in policy.ticket_fields:
+            return True
+        catalog = await self.services.catalog.get()
+        return field_value(ticket, INQUIRY_FIELD_KEY, policy, catalog) is not None
 
     async def _decided_or_queued(self, ticket_id: int, updated: datetime) -> bool:
         store = self.services.store

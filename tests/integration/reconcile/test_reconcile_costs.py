@@ -30,8 +30,21 @@ def sandbox(server: SandboxServer) -> SandboxServer:
     return server
 
 
-def new_ticket(sandbox: SandboxServer, n: int, **extra: Any) -> dict[str, Any]:
-    return sandbox.state.create_ticket({"subject": f"case {n}", "comment": {"body": "hi"}, **extra})
+def inquiry(sandbox: SandboxServer) -> dict[str, Any]:
+    """A custom field value setting the policy's Inquiry Type (the trigger's condition)."""
+    [field] = [
+        f for f in sandbox.state.directory.records("ticket_fields") if f["title"] == "Inquiry Type"
+    ]
+    return {"id": field["id"], "value": field["custom_field_options"][0]["value"]}
+
+
+def new_ticket(
+    sandbox: SandboxServer, n: int, *, triage: bool = True, **extra: Any
+) -> dict[str, Any]:
+    fields = [inquiry(sandbox)] if triage else []
+    return sandbox.state.create_ticket(
+        {"subject": f"case {n}", "comment": {"body": "hi"}, "custom_fields": fields, **extra}
+    )
 
 
 def api_calls(sandbox: SandboxServer) -> list[str]:
@@ -70,10 +83,11 @@ def test_one_list_call_per_page_and_nothing_per_ticket(
     sandbox: SandboxServer, tmp_path: Path, role: str, list_call: str, per_page: int
 ) -> None:
     tickets = [new_ticket(sandbox, n) for n in range(150)]
-    new_ticket(sandbox, 999, status="closed")
+    new_ticket(sandbox, 998, status="solved")
+    new_ticket(sandbox, 999, triage=False)  # no Inquiry Type: the trigger would not fire
     first, second, calls = sweep_twice(sandbox, tmp_path / "triage.db", role)
-    pages = -(-151 // per_page)
-    assert (first.pages, first.seen, first.queued, first.skipped) == (pages, 151, 150, 1)
+    pages = -(-152 // per_page)
+    assert (first.pages, first.seen, first.queued, first.skipped) == (pages, 152, 150, 2)
     assert [c for c in calls if c != "GET /api/v2/users/me"] == [list_call] * pages
     assert second.queued == 0  # the same states again: already queued
     assert len(tickets) == 150
