@@ -16,6 +16,14 @@ capability needs is Zendesk's "Allowed for" of the endpoints used:
 The API reference lists trigger writes as "Agents"; Zendesk's help center says
 only admins and agents whose (custom) role may manage business rules can
 create them, so a plain agent is told no and a custom-role agent "maybe".
+
+Sources: Incremental Exports reference ("Allowed for: Admins";
+https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/),
+Search and Tickets references ("Agents"), the help center's "Creating webhooks"
+("You must be an admin or an agent in a custom role with permission to create
+webhooks"; https://support.zendesk.com/hc/en-us/articles/1260803996569) and
+"Creating triggers" ("Admins and agents with permission to manage business rules
+can create triggers").
 """
 
 from __future__ import annotations
