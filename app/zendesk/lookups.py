@@ -136,6 +136,7 @@ class LookupsMixin(ZendeskEndpoints):
         if (start_time is None) == (cursor is None):
             raise ValueError("give exactly one of start_time or cursor")
         start, page = parse_search_cursor(cursor) if cursor else (int(start_time or 0), 1)
+        newest = start  # the newest `updated_at` of the window (pages are oldest first)
         while True:
             body = await self._request(
                 "GET",
@@ -146,7 +147,8 @@ class LookupsMixin(ZendeskEndpoints):
             )
             results = as_list(body["results"])
             tickets = [r for r in results if r.get("result_type", "ticket") == "ticket"]
-            newest = max((t for t in map(_updated_unix, tickets) if t is not None), default=start)
+            seen = [t for t in map(_updated_unix, tickets) if t is not None]
+            newest = max([newest, *seen])
             if not body.get("next_page") or not results:
                 yield ExportPage(tickets, f"{max(start, newest - 1)}:1", end_of_stream=True)
                 return
@@ -154,6 +156,7 @@ class LookupsMixin(ZendeskEndpoints):
                 start, page = start, page + 1
             elif newest - 1 > start:
                 start, page = newest - 1, 1  # overlap one second: ties are read twice, not lost
+                newest = start
             else:
                 raise MalformedResponse(
                     200,

@@ -4,6 +4,7 @@ SOURCES.md), at the transport boundary (respx)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -209,3 +210,41 @@ async def test_users_me_gives_the_role(
         permissions = permissions_of(await zd.get_me())
     assert permissions.is_admin is admin
     assert permissions.can("incremental_export") is admin
+
+
+async def test_search_past_1000_results_goes_on_from_the_newest_ticket_seen(
+    zd_api: respx.MockRouter,
+) -> None:
+    """Zendesk stops search at 1,000 results (page 10 of 100): the next window starts
+    one second before the newest ticket seen, so ties are read twice, never lost."""
+    start = 1714640000
+    queries: list[tuple[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        query, page = request.url.params["query"], int(request.url.params["page"])
+        queries.append((query, str(page)))
+        if len(queries) > 10:  # the second window: the rest
+            last = [shapes.ticket(2001, updated_at="2024-05-02T12:00:00Z")]
+            return httpx.Response(200, json=shapes.search_page(last, next_page=None, count=1))
+        batch = [
+            shapes.ticket(
+                1000 + (page - 1) * 100 + i,
+                updated_at=f"2024-05-02T{9 + page // 6:02d}:{(page * 7) % 60:02d}:{i % 60:02d}Z",
+            )
+            for i in range(100)
+        ]
+        more = f"{shapes.BASE}/api/v2/search.json?page={page + 1}"
+        return httpx.Response(200, json=shapes.search_page(batch, next_page=more, count=1500))
+
+    zd_api.get("/api/v2/search").mock(side_effect=answer)
+    async with client() as zd:
+        pages = [p async for p in zd.search_updated_tickets(start_time=start)]
+    assert len(pages) == 11 and pages[-1].end_of_stream
+    assert [q[1] for q in queries] == [str(n) for n in range(1, 11)] + ["1"]
+    newest = max(
+        int(datetime.fromisoformat(t["updated_at"].replace("Z", "+00:00")).timestamp())
+        for p in pages[:10]
+        for t in p.tickets
+    )
+    since = datetime.fromtimestamp(newest - 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert queries[-1][0] == f"type:ticket updated>{since}"
