@@ -64,6 +64,7 @@ async def _check_config(services: Services, seconds: float) -> tuple[list[Any] |
     "",
     summary="The policy in force and its check-config against the Zendesk account",
     response_model=PolicyOut,
+    response_model_exclude_unset=True,  # check_config has no rows when Zendesk is away
     description=(
         "Name, version (sha256 of the file), file path, the parsed policy as JSON, and one "
         "check-config row per Zendesk name the policy uses (looked up now). When Zendesk "
