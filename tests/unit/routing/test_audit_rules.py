@@ -178,7 +178,7 @@ DIRECT_CASES = [
     ),
     case(
         "freelancer_client_wont_release_escrow",
-        "if a FL is reaching out where their CL won't release funds / full payment in a FP contract",
+        "if a FL is reaching out where their CL won't release funds / full payment",
         {"path": "mediation_escalation", "queue": DIRECT, "eligible": True},
         requester_role="freelancer",
         contract__funds_in_escrow="500.00",
