@@ -51,7 +51,7 @@ class Desk:
     ) -> None:
         paid = (today() - timedelta(days=days)).isoformat()
         payment_kind = "hourly" if kind == "hourly" else "milestone"
-        contract = {
+        contract: dict[str, Any] = {
             "id": contract_id,
             "type": kind,
             "status": "closed",

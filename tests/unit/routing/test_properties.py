@@ -333,3 +333,49 @@ def test_datetime_now_is_read_as_its_date(case):
     facts, now = case
     at_noon = dt.datetime.combine(now, dt.time(12, 0))
     assert decide(facts, default_policy(), at_noon) == decide(facts, default_policy(), now)
+
+
+def friday_of(charged: dt.date) -> dt.date | None:
+    """Independently: the Friday on or after a charge day (None past the calendar's end)."""
+    ahead = (4 - charged.weekday()) % 7
+    return (
+        None if charged > dt.date.max - dt.timedelta(days=ahead) else charged + dt.timedelta(ahead)
+    )
+
+
+@settings(max_examples=300)
+@given(case=cases, policy=POLICIES)
+def test_hours_inside_their_review_window_never_go_to_mediation(case, policy):
+    """'first check to see if filing an in-product dispute is possible'."""
+    facts, now = case
+    decision = decide(facts, policy, now)
+    contract, dispute = facts.contract, facts.dispute
+    charged = dispute.hours_charged_on if dispute else None
+    friday = friday_of(charged) if charged else None
+    inside = (
+        contract is not None
+        and contract.type == ContractType.HOURLY
+        and contract.status in policy.hourly_in_product.contract_statuses
+        and facts.requester_role == Role.CLIENT
+        and dispute is not None
+        and dispute.disputed_payment_kind in (None, PaymentKind.HOURLY)
+        and friday is not None
+        and now <= friday
+        and (facts.linked_mediation_ticket is None or facts.linked_mediation_ticket.id is None)
+    )
+    if inside:
+        assert not policy.is_mediation_queue(decision.queue), decision.trace
+
+
+@settings(max_examples=300)
+@given(case=cases, policy=POLICIES)
+def test_a_case_over_is_never_mediated_again(case, policy):
+    """'Why does the dispute team not mediate cases again?'"""
+    facts, now = case
+    decision = decide(facts, policy, now)
+    linked = facts.linked_mediation_ticket
+    contacted = facts.ticket.created_on or now
+    limit = policy.mediation_follow_ups.case_days_from_start
+    if linked is not None and linked.opened_on is not None:
+        if (contacted - linked.opened_on).days > limit:
+            assert decision.path != "with_mediation_reassign", decision.trace
