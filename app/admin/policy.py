@@ -112,8 +112,23 @@ async def get_policy(
         default=15.0, gt=0, le=120, alias="timeout", description="Seconds to wait for Zendesk"
     ),
 ) -> dict[str, Any]:
+    return await policy_overview(
+        services, kind=kind, found=found, limit=limit, offset=offset, seconds=wait_seconds
+    )
+
+
+async def policy_overview(
+    services: Services,
+    *,
+    kind: str | None = None,
+    found: bool | None = None,
+    limit: int = 500,
+    offset: int = 0,
+    seconds: float = 15.0,
+) -> dict[str, Any]:
+    """The policy in force and a page of its check-config rows (`GET /admin/policy`)."""
     policy = services.policy
-    rows, error = await _check_config(services, wait_seconds)
+    rows, error = await _check_config(services, seconds)
     check: dict[str, Any] = {"status": "ok" if rows is not None else "unavailable", "error": error}
     if rows is not None:
         check["total"] = len(rows)
@@ -347,6 +362,21 @@ async def policy_diff(
     limit: int = Query(default=100, ge=1, le=1000, description="Changed tickets per page"),
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
+    return await policy_diff_report(
+        services, body, aspect=aspect, ticket_id=ticket_id, limit=limit, offset=offset
+    )
+
+
+async def policy_diff_report(
+    services: Services,
+    body: PolicyDiffRequest,
+    *,
+    aspect: list[Aspect] | None = None,
+    ticket_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """`POST /admin/policy/diff`; RequestValidationError for an invalid candidate."""
     # Parsing, compiling templates and deciding are CPU work: off the event loop,
     # so webhooks keep being acknowledged in milliseconds.
     candidate = await run_in_threadpool(_parse_candidate, body)

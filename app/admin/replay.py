@@ -11,6 +11,7 @@ from app.admin.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
 from app.admin.examples import ok
 from app.deps import ServicesDep
 from app.ids import IdPath
+from app.services import Services
 from app.store import NewEvent, Priority
 from app.worker.pipeline import pipeline_for
 
@@ -56,17 +57,28 @@ async def replay_ticket(
     ),
 ) -> dict[str, Any]:
     if dry_run:
-        evaluation = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
-        return {
-            "ticket_id": ticket_id,
-            "dry_run": True,
-            "skipped": evaluation.skipped,
-            "facts": evaluation.facts.model_dump(mode="json", exclude_none=True)
-            if evaluation.facts
-            else None,
-            "decision": evaluation.decision,
-            "writes": [w.as_json() for w in evaluation.writes],
-        }
+        return await dry_run_replay(services, ticket_id)
+    event_id = await enqueue_replay(services, ticket_id, who)
+    return {"ticket_id": ticket_id, "dry_run": False, "event_id": event_id, "status": "queued"}
+
+
+async def dry_run_replay(services: Services, ticket_id: int) -> dict[str, Any]:
+    """The decision and the exact writes, fresh from Zendesk; nothing written."""
+    evaluation = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
+    return {
+        "ticket_id": ticket_id,
+        "dry_run": True,
+        "skipped": evaluation.skipped,
+        "facts": evaluation.facts.model_dump(mode="json", exclude_none=True)
+        if evaluation.facts
+        else None,
+        "decision": evaluation.decision,
+        "writes": [w.as_json() for w in evaluation.writes],
+    }
+
+
+async def enqueue_replay(services: Services, ticket_id: int, who: str) -> int:
+    """Queue the ticket at replay priority; the event id."""
     result = await services.store.accept(
         NewEvent(
             dedupe_key=f"replay:{ticket_id}:{uuid.uuid4().hex}",
@@ -78,9 +90,4 @@ async def replay_ticket(
             priority=Priority.REPLAY,
         )
     )
-    return {
-        "ticket_id": ticket_id,
-        "dry_run": False,
-        "event_id": result.event_id,
-        "status": "queued",
-    }
+    return result.event_id

@@ -24,6 +24,7 @@ from app.admin.replay_jobs import (
     replays_lifespan,
 )
 from app.deps import ServicesDep
+from app.services import Services
 
 router = APIRouter(
     prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES, lifespan=replays_lifespan
@@ -96,6 +97,13 @@ def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
 async def start_replay(
     body: ReplayRequest, services: ServicesDep, registry: RegistryDep, who: AdminDep
 ) -> dict[str, Any]:
+    return _json(registry, await start_checked(services, registry, body, who))
+
+
+async def start_checked(
+    services: Services, registry: ReplayRegistry, body: ReplayRequest, who: str
+) -> ReplayProgress:
+    """Start a replay; RequestValidationError when it starts in the future."""
     if body.start is not None and body.start > services.clock():
         raise RequestValidationError(
             [
@@ -107,8 +115,7 @@ async def start_replay(
                 }
             ]
         )
-    progress = await registry.create(body, who)
-    return _json(registry, progress)
+    return await registry.create(body, who)
 
 
 @router.get(
@@ -189,6 +196,13 @@ async def resume_replay(
     _: AdminDep,
     force: bool = Query(default=False, description="Also resume a `running` replay"),
 ) -> dict[str, Any]:
+    return _json(registry, await resume_checked(services, registry, replay_id, force=force))
+
+
+async def resume_checked(
+    services: Services, registry: ReplayRegistry, replay_id: str, *, force: bool
+) -> ReplayProgress:
+    """Resume a stopped replay; HTTPException 404 / 409 when it is not possible."""
     await registry.settle(replay_id)
     if registry.active(replay_id):
         raise HTTPException(409, f"replay {replay_id} is running in this process")
@@ -197,7 +211,7 @@ async def resume_replay(
         raise HTTPException(404, f"no replay {replay_id}")
     if progress.status not in RESUMABLE and not (force and progress.status == ReplayStatus.RUNNING):
         raise HTTPException(409, f"replay {replay_id} is {progress.status.value}")
-    return _json(registry, await registry.resume(progress))
+    return await registry.resume(progress)
 
 
 @router.post(
@@ -210,9 +224,14 @@ async def resume_replay(
     },
 )
 async def cancel_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) -> dict[str, Any]:
+    return _json(registry, await cancel_checked(registry, replay_id))
+
+
+async def cancel_checked(registry: ReplayRegistry, replay_id: str) -> ReplayProgress:
+    """Cancel a replay of this process; HTTPException 404 / 409 when it is not possible."""
     if not await registry.cancel(replay_id):
         raise HTTPException(409, f"replay {replay_id} is not running in this process")
     progress = await registry.get(replay_id)
     if progress is None:
         raise HTTPException(404, f"no replay {replay_id}")
-    return _json(registry, progress)
+    return progress
