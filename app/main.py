@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from app import console
 from app.admin import dead_letters, history, replay, simulate
 from app.admin import policy as policy_admin
 from app.admin import replays as replays_admin
@@ -151,6 +152,7 @@ def create_app(
     app.include_router(merges_router.router)
     app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
+    app.include_router(console.router)
     return app
 
 

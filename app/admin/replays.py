@@ -74,7 +74,7 @@ _PROGRESS_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
+def progress_json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
     active = registry.active(progress.id) and progress.status == ReplayStatus.RUNNING
     return progress.as_json(active=active) | {"progress_url": f"/admin/replays/{progress.id}"}
 
@@ -97,7 +97,7 @@ def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
 async def start_replay(
     body: ReplayRequest, services: ServicesDep, registry: RegistryDep, who: AdminDep
 ) -> dict[str, Any]:
-    return _json(registry, await start_checked(services, registry, body, who))
+    return progress_json(registry, await start_checked(services, registry, body, who))
 
 
 async def start_checked(
@@ -154,7 +154,7 @@ async def list_replays(
         if (status is None or progress.status == status) and (
             mode is None or progress.mode == mode
         ):
-            page.append(_json(registry, progress))
+            page.append(progress_json(registry, progress))
             if len(page) == limit:
                 more = position < len(ids) - 1
                 return {"replays": page, "next_before": replay_id if more else None}
@@ -173,7 +173,7 @@ async def get_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) ->
     progress = await registry.get(replay_id)
     if progress is None:
         raise HTTPException(404, f"no replay {replay_id}")
-    return _json(registry, progress)
+    return progress_json(registry, progress)
 
 
 @router.post(
@@ -196,7 +196,7 @@ async def resume_replay(
     _: AdminDep,
     force: bool = Query(default=False, description="Also resume a `running` replay"),
 ) -> dict[str, Any]:
-    return _json(registry, await resume_checked(services, registry, replay_id, force=force))
+    return progress_json(registry, await resume_checked(services, registry, replay_id, force=force))
 
 
 async def resume_checked(
@@ -224,7 +224,7 @@ async def resume_checked(
     },
 )
 async def cancel_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) -> dict[str, Any]:
-    return _json(registry, await cancel_checked(registry, replay_id))
+    return progress_json(registry, await cancel_checked(registry, replay_id))
 
 
 async def cancel_checked(registry: ReplayRegistry, replay_id: str) -> ReplayProgress:
