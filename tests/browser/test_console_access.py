@@ -94,9 +94,7 @@ def test_nothing_is_reachable_with_a_bad_or_expired_cookie(
 def test_a_good_session_cookie_is_httponly_strict_and_expiring(service: ThreadedServer) -> None:
     with httpx.Client(base_url=service.url, timeout=10) as client:
         form = client.get("/console/login")
-        answer = client.post(
-            "/console/login", data={"token": ADMIN, "csrf": csrf_of(form.text)}
-        )
+        answer = client.post("/console/login", data={"token": ADMIN, "csrf": csrf_of(form.text)})
     assert answer.status_code == 303
     header = next(
         h for h in answer.headers.get_list("set-cookie") if h.startswith("console_session=")
@@ -136,7 +134,8 @@ def test_a_viewer_sees_everything_and_changes_nothing(
         page = client.get("/console/tickets/1")
         assert "read-only session" in page.text
         csrf = csrf_of(page.text)
-        for path in ("/console/tickets/1/replay", "/console/dead-letters/retry", "/console/replays"):
+        actions = ("/console/tickets/1/replay", "/console/dead-letters/retry", "/console/replays")
+        for path in actions:
             answer = client.post(path, data={"csrf": csrf, "ids": "1", "confirmed": "yes"})
             assert answer.status_code == 403 and "read_only" in answer.text, path
     assert api.get("/admin/events").json()["events"] == []  # no replay was queued
