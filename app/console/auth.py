@@ -20,8 +20,8 @@ from fastapi.routing import APIRoute
 
 from app.console import session as sessions
 from app.console.templating import templates
-from app.deps import ServicesDep
-from app.services import Services
+from app.runtime.container import Services
+from app.runtime.deps import ServicesDep
 from app.store import AuditEntry
 
 COOKIE = "console_session"

@@ -7,10 +7,10 @@ from collections import Counter
 from typing import Any
 
 from app.merges.log import merge_log
-from app.services import Services
+from app.runtime.container import Services
 from app.store import EventStatus
+from app.zendesk.budget import PostgresRateBudget
 from app.zendesk.ratelimit import RateLimiter
-from app.zendesk_budget import PostgresRateBudget
 
 
 def budget_rows(services: Services) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from app.console.auth import (
     html,
     tokens_of,
 )
-from app.deps import ServicesDep
+from app.runtime.deps import ServicesDep
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 LOGIN_FORM_SECONDS = 3600

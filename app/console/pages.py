@@ -9,14 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from app.admin.policy import policy_overview
-from app.admin.replay_jobs import get_registry
-from app.admin.replays import progress_json
+from app.api.admin.policy import policy_overview
+from app.api.admin.replays import progress_json
 from app.console import health, views
 from app.console.auth import ConsoleRoute, Refusal, UserDep, html
 from app.console.templating import STATIC
-from app.deps import ServicesDep
-from app.ids import MAX_ID
+from app.core.ids import MAX_ID
+from app.replays.jobs import get_registry
+from app.runtime.deps import ServicesDep
 from app.store import EventStatus
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)

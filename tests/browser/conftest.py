@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main import create_app
+from app.api.app import create_app
+from app.core.serving import ThreadedServer
 from app.sandbox import create_sandbox_app
-from app.serving import ThreadedServer
 from tests.e2e.conftest import ADMIN, ZD_AUTH, e2e_settings
 
 VIEWER = "console-viewer-token"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.console import session as sessions
-from app.serving import ThreadedServer
+from app.core.serving import ThreadedServer
 from tests.browser.conftest import VIEWER, csrf_of, login
 from tests.e2e.conftest import ADMIN
 
