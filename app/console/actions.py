@@ -10,13 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.api.admin.policy import PolicyDiffRequest, policy_diff_report, policy_overview
-from app.api.admin.replay import dry_run_replay, enqueue_replay
-from app.api.admin.replays import cancel_checked, resume_checked, start_checked
 from app.console import views
 from app.console.auth import ActorDep, CheckedDep, ConsoleRoute, FormDep, audit, field, html
 from app.console.pages import ticket_context
+from app.replays.control import cancel_checked, resume_checked, start_checked
 from app.replays.jobs import ReplayRequest, get_registry
+from app.replays.policy_ops import PolicyDiffRequest, policy_diff_report, policy_overview
+from app.replays.ticket import dry_run_replay, enqueue_replay
 from app.runtime.deps import ServicesDep
 from app.store import EventStatus
 from app.zendesk import ZendeskError

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from app.api.admin.policy import policy_overview
-from app.api.admin.replays import progress_json
 from app.console import health, views
 from app.console.auth import ConsoleRoute, Refusal, UserDep, html
 from app.console.templating import STATIC
 from app.core.ids import MAX_ID
+from app.replays.control import progress_json
 from app.replays.jobs import get_registry
+from app.replays.policy_ops import policy_overview
 from app.runtime.deps import ServicesDep
 from app.store import EventStatus
 

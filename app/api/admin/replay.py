@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -10,10 +9,8 @@ from fastapi import APIRouter, Query
 from app.api.admin.examples import ok
 from app.api.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
 from app.core.ids import IdPath
-from app.runtime.container import Services
+from app.replays.ticket import dry_run_replay, enqueue_replay
 from app.runtime.deps import ServicesDep
-from app.store import NewEvent, Priority
-from app.worker.pipeline import pipeline_for
 
 router = APIRouter(
     prefix="/admin/tickets", tags=["admin"], responses=ADMIN_RESPONSES | ZENDESK_ERRORS
@@ -60,34 +57,3 @@ async def replay_ticket(
         return await dry_run_replay(services, ticket_id)
     event_id = await enqueue_replay(services, ticket_id, who)
     return {"ticket_id": ticket_id, "dry_run": False, "event_id": event_id, "status": "queued"}
-
-
-async def dry_run_replay(services: Services, ticket_id: int) -> dict[str, Any]:
-    """The decision and the exact writes, fresh from Zendesk; nothing written."""
-    evaluation = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
-    return {
-        "ticket_id": ticket_id,
-        "dry_run": True,
-        "skipped": evaluation.skipped,
-        "facts": evaluation.facts.model_dump(mode="json", exclude_none=True)
-        if evaluation.facts
-        else None,
-        "decision": evaluation.decision,
-        "writes": [w.as_json() for w in evaluation.writes],
-    }
-
-
-async def enqueue_replay(services: Services, ticket_id: int, who: str) -> int:
-    """Queue the ticket at replay priority; the event id."""
-    result = await services.store.accept(
-        NewEvent(
-            dedupe_key=f"replay:{ticket_id}:{uuid.uuid4().hex}",
-            source="replay",
-            event_type="admin.replay",
-            ticket_id=ticket_id,
-            payload={"ticket_id": ticket_id, "requested_by": who},
-            received_at=services.clock(),
-            priority=Priority.REPLAY,
-        )
-    )
-    return result.event_id

@@ -9,21 +9,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from app.api.auth import ADMIN_RESPONSES, AdminDep
+from app.replays.control import cancel_checked, progress_json, resume_checked, start_checked
 from app.replays.jobs import (
-    RESUMABLE,
-    ReplayProgress,
     ReplayRegistry,
     ReplayRequest,
     ReplayStatus,
     get_registry,
-    load,
     replays_lifespan,
 )
-from app.runtime.container import Services
 from app.runtime.deps import ServicesDep
 
 router = APIRouter(
@@ -74,11 +70,6 @@ _PROGRESS_EXAMPLE: dict[str, Any] = {
 }
 
 
-def progress_json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
-    active = registry.active(progress.id) and progress.status == ReplayStatus.RUNNING
-    return progress.as_json(active=active) | {"progress_url": f"/admin/replays/{progress.id}"}
-
-
 @router.post(
     "/replay",
     status_code=202,
@@ -98,24 +89,6 @@ async def start_replay(
     body: ReplayRequest, services: ServicesDep, registry: RegistryDep, who: AdminDep
 ) -> dict[str, Any]:
     return progress_json(registry, await start_checked(services, registry, body, who))
-
-
-async def start_checked(
-    services: Services, registry: ReplayRegistry, body: ReplayRequest, who: str
-) -> ReplayProgress:
-    """Start a replay; RequestValidationError when it starts in the future."""
-    if body.start is not None and body.start > services.clock():
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("body", "start"),
-                    "msg": "start is in the future",
-                    "input": body.start.isoformat(),
-                }
-            ]
-        )
-    return await registry.create(body, who)
 
 
 @router.get(
@@ -199,21 +172,6 @@ async def resume_replay(
     return progress_json(registry, await resume_checked(services, registry, replay_id, force=force))
 
 
-async def resume_checked(
-    services: Services, registry: ReplayRegistry, replay_id: str, *, force: bool
-) -> ReplayProgress:
-    """Resume a stopped replay; HTTPException 404 / 409 when it is not possible."""
-    await registry.settle(replay_id)
-    if registry.active(replay_id):
-        raise HTTPException(409, f"replay {replay_id} is running in this process")
-    progress = await load(services, replay_id)
-    if progress is None:
-        raise HTTPException(404, f"no replay {replay_id}")
-    if progress.status not in RESUMABLE and not (force and progress.status == ReplayStatus.RUNNING):
-        raise HTTPException(409, f"replay {replay_id} is {progress.status.value}")
-    return await registry.resume(progress)
-
-
 @router.post(
     "/replays/{replay_id}/cancel",
     summary="Stop a replay running in this process; events already queued stay queued",
@@ -225,13 +183,3 @@ async def resume_checked(
 )
 async def cancel_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) -> dict[str, Any]:
     return progress_json(registry, await cancel_checked(registry, replay_id))
-
-
-async def cancel_checked(registry: ReplayRegistry, replay_id: str) -> ReplayProgress:
-    """Cancel a replay of this process; HTTPException 404 / 409 when it is not possible."""
-    if not await registry.cancel(replay_id):
-        raise HTTPException(409, f"replay {replay_id} is not running in this process")
-    progress = await registry.get(replay_id)
-    if progress is None:
-        raise HTTPException(404, f"no replay {replay_id}")
-    return progress
