@@ -27,5 +27,11 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
+def _file_name(value: str) -> str:
+    """A file's name without the directories of the machine it runs on."""
+    return Path(value).name
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["file_name"] = _file_name
 templates.env.filters["pretty"] = _pretty
