@@ -56,7 +56,7 @@ async def inbox(
     )
     context = {
         "events": events,
-        "counts": await services.store.counts(),
+        "counts": views.count_labels(await services.store.counts(cap=views.COUNT_CAP)),
         "statuses": [s.value for s in EventStatus],
         "filters": {
             "status": status.value if status else "",
@@ -157,7 +157,7 @@ async def health_page(
     worker = getattr(request.app.state, "worker", None)
     context = {
         "budget": health.budget_rows(services),
-        "counts": await services.store.counts(),
+        "counts": views.count_labels(await services.store.counts(cap=views.COUNT_CAP)),
         "oldest_pending": await services.store.oldest_pending_age(services.clock()),
         "workers": await health.workers_seen(services, getattr(worker, "owner", None)),
         "merges": await health.merge_counts(services),

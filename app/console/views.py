@@ -57,6 +57,14 @@ def deadlines(record: DecisionRecord) -> list[tuple[str, str]]:
     return found
 
 
+COUNT_CAP = 100_000  # counting further costs a walk of the whole index per page view
+
+
+def count_labels(counts: dict[str, int], cap: int = COUNT_CAP) -> dict[str, str]:
+    """`{"done": "100,000+", "dead": "12"}` for counts made with `cap`."""
+    return {k: f"{cap:,}+" if n > cap else f"{n:,}" for k, n in counts.items()}
+
+
 def write_lines(writes: list[dict[str, Any]]) -> list[str]:
     """One line per change of every write (planned and made)."""
     lines: list[str] = []

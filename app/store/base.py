@@ -167,8 +167,9 @@ class EventStore(Protocol):
     async def discard_dead(self, event_id: int, *, reason: str) -> bool:
         """DEAD -> DISCARDED (kept in the log)."""
 
-    async def counts(self) -> dict[str, int]:
-        """Events per status."""
+    async def counts(self, *, cap: int | None = None) -> dict[str, int]:
+        """Events per status; with `cap`, a status with more than `cap` events counts
+        `cap + 1` (bounded work on a large store: the console shows "cap+")."""
 
     async def oldest_pending_age(self, now: datetime) -> float | None:
         """Seconds since the oldest PENDING event became available."""

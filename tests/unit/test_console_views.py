@@ -75,3 +75,11 @@ def test_zendesk_link() -> None:
     assert views.zendesk_ticket_url("https://acme.zendesk.com/", 7) == (
         "https://acme.zendesk.com/agent/tickets/7"
     )
+
+
+def test_count_labels_beyond_the_cap() -> None:
+    assert views.count_labels({"done": 101, "dead": 100, "pending": 0}, cap=100) == {
+        "done": "100+",
+        "dead": "100",
+        "pending": "0",
+    }
