@@ -44,9 +44,7 @@ class Refusal(Exception):
             return RedirectResponse(f"/console/login?next={target}", status_code=303)
         if "text/html" in request.headers.get("accept", ""):
             context = {"code": self.code, "message": self.message, "status": self.status}
-            return templates.TemplateResponse(
-                request, "refused.html", context, status_code=self.status
-            )
+            return html(request, "refused.html", context, self.status)
         return JSONResponse({"error": self.code, "message": self.message}, self.status)
 
 

@@ -152,3 +152,12 @@ def test_actions_are_audited_with_who_and_what(service: ThreadedServer) -> None:
     assert sessions.fingerprint(VIEWER) in audit and sessions.fingerprint(ADMIN) in audit
     assert "ticket 77" in audit and "ticket.replay" in audit and "refused" in audit
     assert ADMIN not in audit and VIEWER not in audit  # fingerprints, never the tokens
+
+
+def test_reflected_values_are_escaped(service: ThreadedServer) -> None:
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        page = client.get("/console/login", params={"next": '/console/"><script>x()</script>'})
+    assert page.status_code == 200
+    assert "<script>x()" not in page.text and "&lt;script&gt;" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self'
+    assert page.headers["cache-control"] == "no-store"
