@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from app.console import views
 from app.console.auth import ActorDep, CheckedDep, ConsoleRoute, FormDep, audit, field, html
 from app.console.pages import ticket_context
+from app.replays import ticket as one_ticket
 from app.replays.control import cancel_checked, resume_checked, start_checked
 from app.replays.jobs import ReplayRequest, get_registry
 from app.replays.policy_ops import PolicyDiffRequest, policy_diff_report, policy_overview
-from app.replays.ticket import dry_run_replay, enqueue_replay
 from app.runtime.deps import ServicesDep
 from app.store import EventStatus
 from app.zendesk import ZendeskError
@@ -29,12 +29,12 @@ def _problem(exc: ValidationError | RequestValidationError) -> str:
 
 
 @router.post("/tickets/{ticket_id}/dry-run")
-async def dry_run(
+async def dry_run_ticket(
     request: Request, services: ServicesDep, user: CheckedDep, ticket_id: int
 ) -> HTMLResponse:
     context = await ticket_context(services, ticket_id)
     try:
-        context["dry_run"] = await dry_run_replay(services, ticket_id)
+        context["dry_run"] = await one_ticket.dry_run(services, ticket_id)
         outcome, detail = "ok", f"{len(context['dry_run']['writes'])} writes planned"
     except ZendeskError as exc:
         context["message"] = f"Zendesk: {exc}"
@@ -44,10 +44,11 @@ async def dry_run(
 
 
 @router.post("/tickets/{ticket_id}/replay")
-async def replay(
+async def replay_ticket(
     request: Request, services: ServicesDep, user: ActorDep, ticket_id: int
 ) -> HTMLResponse:
-    event_id = await enqueue_replay(services, ticket_id, user.who)
+    queued = await one_ticket.enqueue(services, ticket_id, requested_by=user.who, via="console")
+    event_id = queued.event_id
     await audit(services, user, "ticket.replay", f"ticket {ticket_id}", "ok", f"event {event_id}")
     context = await ticket_context(services, ticket_id)
     context["message"] = f"Replay queued as event {event_id}; the worker decides it next."

@@ -1,5 +1,9 @@
-"""Replay one ticket: the dry run (decision and exact writes, none made) or an event
-queued at replay priority. Shared by the admin API and the console."""
+"""One ticket decided again, fresh from Zendesk: a dry run (the decision and the
+exact writes, nothing written) or an event queued at replay priority.
+
+`POST /admin/tickets/{id}/replay` and `python -m app replay ID` both use these,
+so the two give the same answer and queue events with the same kind of key.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +11,38 @@ import uuid
 from typing import Any
 
 from app.runtime.container import Services
-from app.store import NewEvent, Priority
+from app.store import AcceptResult, NewEvent, Priority
 from app.worker.pipeline import pipeline_for
 
 
-async def dry_run_replay(services: Services, ticket_id: int) -> dict[str, Any]:
-    """The decision and the exact writes, fresh from Zendesk; nothing written."""
+async def dry_run(services: Services, ticket_id: int) -> dict[str, Any]:
+    """The decision and the writes it would make, as JSON; nothing is written."""
     evaluation = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
+    facts = evaluation.facts
+    decision = evaluation.decision
     return {
         "ticket_id": ticket_id,
         "dry_run": True,
         "skipped": evaluation.skipped,
-        "facts": evaluation.facts.model_dump(mode="json", exclude_none=True)
-        if evaluation.facts
-        else None,
-        "decision": evaluation.decision,
+        "facts": facts.model_dump(mode="json", exclude_none=True) if facts else None,
+        "decision": decision.model_dump(mode="json") if decision else None,
         "writes": [w.as_json() for w in evaluation.writes],
     }
 
 
-async def enqueue_replay(services: Services, ticket_id: int, who: str) -> int:
-    """Queue the ticket at replay priority; the event id."""
-    result = await services.store.accept(
+async def enqueue(
+    services: Services, ticket_id: int, *, requested_by: str, via: str
+) -> AcceptResult:
+    """Queue the ticket at replay priority. Each request is new work: the key is
+    random (never a date), so a second replay of the same ticket is not a duplicate."""
+    return await services.store.accept(
         NewEvent(
             dedupe_key=f"replay:{ticket_id}:{uuid.uuid4().hex}",
             source="replay",
-            event_type="admin.replay",
+            event_type=f"{via}.replay",
             ticket_id=ticket_id,
-            payload={"ticket_id": ticket_id, "requested_by": who},
+            payload={"ticket_id": ticket_id, "requested_by": requested_by},
             received_at=services.clock(),
             priority=Priority.REPLAY,
         )
     )
-    return result.event_id

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from app.api.admin.replays import BAD_BODY
+from app.api.admin.schemas import PolicyDiffOut, PolicyOut
 from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.core.ids import MAX_ID
 from app.replays.policy_diff import ASPECTS, Aspect
@@ -33,6 +34,7 @@ CheckKind = Literal["groups", "macros", "forms", "brands", "fields", "field_opti
 @router.get(
     "",
     summary="The policy in force and its check-config against the Zendesk account",
+    response_model=PolicyOut,
     description=(
         "Name, version (sha256 of the file), file path, the parsed policy as JSON, and one "
         "check-config row per Zendesk name the policy uses (looked up now). When Zendesk "
@@ -94,6 +96,7 @@ async def get_policy(
 @router.post(
     "/diff",
     summary="Which recent decisions a candidate policy would change, and how",
+    response_model=PolicyDiffOut,
     description=(
         "Re-decides the stored facts of the latest decision of each ticket among the last "
         "`last` decisions (or those made in `start`..`end`, among the newest "
@@ -144,6 +147,9 @@ async def get_policy(
             "content": {
                 "application/json": {
                     "example": {
+                        "error": "invalid_request",
+                        "message": "policy_yaml: candidate.yaml:12: windows.mediation: Input "
+                        "should be greater than 0",
                         "detail": [
                             {
                                 "type": "invalid_policy",
@@ -157,7 +163,7 @@ async def get_policy(
                                     "message": "windows.mediation: Input should be greater than 0",
                                 },
                             }
-                        ]
+                        ],
                     }
                 }
             },

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.api.admin.examples import ok
+from app.api.admin.schemas import ReplayDryRun, ReplayQueued
 from app.api.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
 from app.core.ids import IdPath
-from app.replays.ticket import dry_run_replay, enqueue_replay
+from app.replays.ticket import dry_run as replay_ticket_dry_run
+from app.replays.ticket import enqueue as enqueue_ticket_replay
 from app.runtime.deps import ServicesDep
 
 router = APIRouter(
@@ -20,6 +22,7 @@ router = APIRouter(
 @router.post(
     "/{ticket_id}/replay",
     summary="Decide a ticket again, fresh from Zendesk",
+    response_model=ReplayDryRun | ReplayQueued,
     responses=ok(
         {
             "ticket_id": 5100001,
@@ -54,6 +57,11 @@ async def replay_ticket(
     ),
 ) -> dict[str, Any]:
     if dry_run:
-        return await dry_run_replay(services, ticket_id)
-    event_id = await enqueue_replay(services, ticket_id, who)
-    return {"ticket_id": ticket_id, "dry_run": False, "event_id": event_id, "status": "queued"}
+        return await replay_ticket_dry_run(services, ticket_id)
+    result = await enqueue_ticket_replay(services, ticket_id, requested_by=who, via="admin")
+    return {
+        "ticket_id": ticket_id,
+        "dry_run": False,
+        "event_id": result.event_id,
+        "status": "queued",
+    }
