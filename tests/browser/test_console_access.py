@@ -161,3 +161,18 @@ def test_reflected_values_are_escaped(service: ThreadedServer) -> None:
     assert "<script>x()" not in page.text and "&lt;script&gt;" in page.text
     assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self'
     assert page.headers["cache-control"] == "no-store"
+
+
+def test_the_cookie_is_secure_when_served_over_https(service: ThreadedServer) -> None:
+    # uvicorn takes the scheme from a TLS proxy on loopback (X-Forwarded-Proto)
+    https = {"x-forwarded-proto": "https"}
+    with httpx.Client(base_url=service.url, timeout=10, headers=https) as client:
+        form = client.get("/console/login")
+        # a Secure cookie: this client (plain HTTP underneath) would not send it back
+        client.cookies.set("console_login", form.cookies["console_login"])
+        answer = client.post("/console/login", data={"token": ADMIN, "csrf": csrf_of(form.text)})
+    assert answer.status_code == 303, answer.text
+    header = next(
+        h for h in answer.headers.get_list("set-cookie") if h.startswith("console_session=")
+    )
+    assert "secure" in header.lower() and "samesite=strict" in header.lower()
