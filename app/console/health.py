@@ -18,23 +18,25 @@ def budget_rows(services: Services) -> dict[str, Any]:
     budget = services.zendesk.budget
     limit = services.settings.zendesk_rate_limit_per_minute
     info: dict[str, Any] = {"configured_per_minute": limit, "windows": [], "kind": "in-process"}
+    limiter = budget if isinstance(budget, RateLimiter) else None
     if isinstance(budget, PostgresRateBudget):
         info["kind"] = "shared on PostgreSQL" + (" (degraded)" if budget.degraded else "")
-    if isinstance(budget, RateLimiter):
+        limiter = budget.local  # Zendesk's headers as this process last read them
+    if limiter is not None:
         now = time.monotonic()
-        for name, window in sorted(budget.windows.items()):
-            used = max(0, window.limit - window.remaining)
+        for name, window in sorted(limiter.windows.items()):
+            current = window.resets_at > now  # else the window has reset since it was read
+            used = max(0, window.limit - window.remaining) if current else 0
             info["windows"].append(
                 {
                     "name": name,
                     "limit": window.limit,
-                    "remaining": window.remaining,
+                    "remaining": window.remaining if current else window.limit,
                     "used": used,
                     "percent": int(100 * used / window.limit) if window.limit else 0,
                     "resets_in": max(0.0, window.resets_at - now),
                 }
             )
-        info["waited_seconds"] = budget.waited_seconds
     return info
 
 
