@@ -5,6 +5,8 @@ every action is in the audit log. Real HTTP against the service on loopback."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +14,13 @@ import pytest
 from app.console import session as sessions
 from app.core.serving import ThreadedServer
 from tests.browser.conftest import VIEWER, csrf_of, login
-from tests.e2e.conftest import ADMIN
+from tests.e2e.conftest import ADMIN, send
+
+
+def send_webhook(base_url: str, payload: dict[str, Any]) -> httpx.Response:
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        return send(client, payload)
+
 
 PAGES = [
     "/console",
@@ -176,3 +184,39 @@ def test_the_cookie_is_secure_when_served_over_https(service: ThreadedServer) ->
         h for h in answer.headers.get_list("set-cookie") if h.startswith("console_session=")
     )
     assert "secure" in header.lower() and "samesite=strict" in header.lower()
+
+
+def test_inbox_filters_by_time_range_status_and_ticket(service: ThreadedServer) -> None:
+    answer = send_webhook(service.url, {"ticket_id": "987654"})
+    assert answer.status_code == 200, answer.text
+    now = datetime.now(UTC)
+    hour = timedelta(hours=1)
+    with login(service.url, VIEWER) as client:
+
+        def rows(**params: str) -> str:
+            page = client.get("/console/inbox", params=params)
+            assert page.status_code == 200
+            return page.text
+
+        assert "/console/tickets/987654" in rows(since=f"{now - hour:%Y-%m-%dT%H:%M}")
+        assert "/console/tickets/987654" not in rows(since=f"{now + hour:%Y-%m-%dT%H:%M}")
+        assert "/console/tickets/987654" not in rows(until=f"{now - hour:%Y-%m-%dT%H:%M}")
+        assert "/console/tickets/987654" in rows(ticket_id="987654")
+        assert "/console/tickets/987654" not in rows(ticket_id="987655")
+        assert "/console/tickets/987654" not in rows(status="discarded")
+        assert client.get("/console/inbox", params={"since": "yesterday"}).status_code == 400
+
+
+def test_replay_resume_or_cancel_when_not_possible_says_why(service: ThreadedServer) -> None:
+    with login(service.url, ADMIN) as client:
+        csrf = csrf_of(client.get("/console/replays").text)
+        missing = client.post("/console/replays/nope-1/resume", data={"csrf": csrf})
+        assert missing.status_code == 404 and "no replay nope-1" in missing.text
+        idle = client.post("/console/replays/nope-1/cancel", data={"csrf": csrf})
+        assert idle.status_code == 409 and "not running in this process" in idle.text
+        future = client.post(
+            "/console/replays", data={"csrf": csrf, "start": "2999-01-01T00:00", "end": ""}
+        )
+        assert future.status_code == 422 and "start is in the future" in future.text
+        audit = client.get("/console/audit").text
+    assert "replay.resume" in audit and "replay.cancel" in audit and "replay.start" in audit
