@@ -118,8 +118,11 @@ def test_log_in_find_a_ticket_read_its_reasons_and_dry_run_a_replay(
 
     log_in(page, service.url, ADMIN, "login")
     expect(page.locator("#events")).to_contain_text(str(decided["id"]))
+    expect(page.locator("#events tr[data-event]")).to_have_count(1)
+    page.evaluate("window.stillThisPage = true")
     late = webhook(api, later)  # the inbox refreshes itself: the new event shows up
-    expect(page.locator("#events tbody tr").first).to_contain_text(str(late), timeout=WAIT_MS)
+    expect(page.locator(f"#events tr[data-event='{late}']")).to_be_visible()
+    assert page.evaluate("window.stillThisPage") is True  # no reload: the live refresh
     shot(page, "inbox")
 
     page.fill("header input[name=ticket_id]", str(decided["id"]))
@@ -213,10 +216,12 @@ def test_replay_progress_updates_itself_and_health_and_audit_show(
     page.wait_for_url(re.compile(r".*/console/replays$"))
     bar = page.locator("#replays [role=progressbar]").first
     expect(bar).to_have_attribute("aria-valuenow", "100")
+    page.evaluate("window.stillThisPage = true")
     started = api.post("/admin/replay", json={"ticket_ids": [tickets[0]["id"]]})
     assert started.status_code == 202, started.text
     # started elsewhere: the page shows it without a reload
     expect(page.locator(f"#replays tr[data-replay='{started.json()['id']}']")).to_be_visible()
+    assert page.evaluate("window.stillThisPage") is True
     shot(page, "replays")
 
     page.goto(f"{service.url}/console/health")
