@@ -109,7 +109,7 @@ class Reconciler:
             except TimeoutError:
                 pass
             try:
-                if await self._take_lease():
+                if await self.take_lease():
                     result = await self.sweep()
                     log.info("reconciliation sweep", extra=asdict(result))
             except asyncio.CancelledError:
@@ -220,7 +220,7 @@ class Reconciler:
     async def _save(self, state: SweepCursor) -> None:
         await self.services.store.set_kv(CURSOR_KEY, state.model_dump_json())
 
-    async def _take_lease(self) -> bool:
+    async def take_lease(self) -> bool:
         """One sweeping process per database: hold the lease for two intervals."""
         now = self.services.clock()
 

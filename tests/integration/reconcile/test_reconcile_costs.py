@@ -119,3 +119,18 @@ def test_decided_and_already_queued_tickets_are_not_queued(
     pending = asyncio.run(go())
     swept = [e for e in pending if e.source == "reconcile"]
     assert [(e.ticket_id, e.priority) for e in swept] == [(fresh["id"], Priority.BACKFILL)]
+
+
+def test_one_process_of_many_holds_the_sweep_lease(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = demo_settings(sandbox.url, f"sqlite:///{tmp_path / 'triage.db'}")
+
+    async def go() -> list[bool]:
+        async with services_lifespan(settings) as services:
+            first, second = (Reconciler(services, interval=60) for _ in range(2))
+            return [
+                await first.take_lease(),
+                await second.take_lease(),  # held by the first for two intervals
+                await first.take_lease(),  # the holder renews it
+            ]
+
+    assert asyncio.run(go()) == [True, False, True]
