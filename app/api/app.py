@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from app import console
 from app.api import merges as merges_router
 from app.api.admin import dead_letters, history, replay, simulate
 from app.api.admin import policy as policy_admin
@@ -26,6 +27,7 @@ from app.runtime.deps import ServicesDep
 from app.runtime.lifespan import services_lifespan
 from app.store import StoreUnavailable
 from app.webhooks import router as webhooks_router
+from app.worker.reconcile import reconciling
 from app.worker.runner import Worker
 
 log = logging.getLogger("app")
@@ -55,7 +57,9 @@ def create_app(
             task = asyncio.create_task(worker.run()) if worker else None
             app.state.worker = worker
             try:
-                yield
+                async with reconciling(services, enabled=run_worker) as reconciler:
+                    app.state.reconciler = reconciler
+                    yield
             finally:
                 if worker and task:
                     await worker.stop()
@@ -83,6 +87,7 @@ def create_app(
     app.include_router(merges_router.router)
     app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
+    app.include_router(console.router)
     return app
 
 

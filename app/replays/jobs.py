@@ -35,6 +35,7 @@ from app.core.ids import MAX_ID
 from app.runtime.container import Services
 from app.store import NewEvent, Priority
 from app.zendesk import Priority as ZendeskPriority
+from app.zendesk.changes import change_source, changed_tickets
 
 log = logging.getLogger("app.api.admin.replays")
 
@@ -131,9 +132,16 @@ class ReplayProgress(BaseModel):
     duplicates: int = Field(default=0, description="Tickets this replay had queued already")
     skipped: int = Field(default=0, description="Closed or deleted tickets, not queued")
     cursor: str | None = Field(default=None, description="Export cursor after the last page")
+    source: Literal["export", "search"] | None = Field(
+        default=None,
+        description="Time ranges: the incremental export (admin) or the Search API (agent)",
+    )
     position: int = Field(default=0, description="Ticket-id replays: ids handled so far")
     error: str | None = None
     resumed: int = Field(default=0, description="Times resumed after a stop or failure")
+    reached: datetime | None = Field(
+        default=None, description="Time ranges: `updated_at` of the last ticket read"
+    )
 
     def as_json(self, *, active: bool) -> dict[str, Any]:
         data: dict[str, Any] = self.model_dump(mode="json")
@@ -145,6 +153,9 @@ class ReplayProgress(BaseModel):
 
 def new_replay_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+_COUNTERS = ("pages", "seen", "queued", "duplicates", "skipped", "cursor", "position", "reached")
 
 
 class ReplayJob:
@@ -159,7 +170,7 @@ class ReplayJob:
     def _rewind(self) -> None:
         """Back to the last saved page: a resume reads the unfinished page again, and its
         tickets queued before the stop then count as duplicates, not twice as seen."""
-        for name in ("pages", "seen", "queued", "duplicates", "skipped", "cursor", "position"):
+        for name in _COUNTERS:
             setattr(self.progress, name, getattr(self._checkpoint, name))
 
     async def _save(self) -> None:
@@ -210,7 +221,11 @@ class ReplayJob:
     async def _export(self) -> None:
         p = self.progress
         assert p.start is not None and p.end is not None
-        pages = self.services.zendesk.incremental_tickets(
+        if p.source is None:  # the export needs an admin; an agent searches
+            p.source = await change_source(self.services.zendesk)
+        pages = changed_tickets(
+            self.services.zendesk,
+            p.source,
             start_time=None if p.cursor else int(p.start.timestamp()),
             cursor=p.cursor,
             priority=ZendeskPriority.REPLAY,
@@ -224,6 +239,7 @@ class ReplayJob:
                     break
                 if updated is not None and updated < p.start:
                     continue
+                p.reached = updated or p.reached
                 p.seen += 1
                 if str(ticket.get("status", "")).lower() in SKIPPED_STATUSES:
                     p.skipped += 1

@@ -83,6 +83,7 @@ class SandboxState:
         oauth_expires_in: int = 1800,
         seed: int = 0,
         base_url: str = "http://testserver",
+        service_user_role: str = "agent",
     ) -> None:
         self.ctx = Context(wall_clock, base_url)
         self.clock = clock
@@ -112,7 +113,9 @@ class SandboxState:
             "job_delay_seconds": job_delay_seconds,
             "ticket_updates_per_minute": ticket_updates_per_minute,
             "requests_per_minute": requests_per_minute,
+            "service_user_role": service_user_role,
         }
+        self.service_user_role = service_user_role
         self.reset()
 
     @property
@@ -177,6 +180,7 @@ class SandboxState:
         self.job_delay_seconds = initial["job_delay_seconds"]
         self.bulk_safe_update = "enforce"
         self.batch_tag_deltas = True
+        self.service_user_role = initial["service_user_role"]
 
     # -- Python conveniences for tests and demos --------------------------------
 
@@ -209,4 +213,5 @@ class SandboxState:
             "job_delay_seconds": self.job_delay_seconds,
             "bulk_safe_update": self.bulk_safe_update,
             "batch_tag_deltas": self.batch_tag_deltas,
+            "service_user_role": self.service_user_role,
         }

@@ -44,6 +44,7 @@ class SettingsBody(BaseModel):
     oauth_expires_in: int | None = Field(default=None, ge=1)
     bulk_safe_update: Literal["enforce", "ignore"] | None = None
     batch_tag_deltas: bool | None = None
+    service_user_role: Literal["admin", "agent"] | None = None
 
 
 @router.get("/health")
