@@ -337,7 +337,12 @@ async def drain(backlog: Backlog) -> Drain:
     timed = TimedApp()
     server = sandbox_server(state, timed=timed)
     await asyncio.to_thread(server.start)
-    env = service_env(server.url, backlog.database_url, batch_size=str(backlog.batch_size))
+    env = service_env(
+        server.url,
+        backlog.database_url,
+        batch_size=str(backlog.batch_size),
+        reconcile_interval_seconds="0",  # the drain alone: every event is in the backlog
+    )
     store = backlog.store
     try:
         with Child([PYTHON, "-m", "app", "worker"], env=env, log=backlog.log):
