@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.ids import MAX_ID
-from app.textsafe import clean
+from app.core.ids import MAX_ID
+from app.core.textsafe import clean
 from app.webhooks.signature import TIMESTAMP_HEADER
 
 #: Zendesk's id of one delivery. Not covered by the signature, so never part of a
