@@ -92,9 +92,7 @@ def test_sigkill_between_write_and_record_one_applied_decision_per_ticket(
                 if life == KILLS:  # the survivor: read what the kills left
                     events = {e["id"]: e for e in all_events(api)}
                     logs = {
-                        t["id"]: api.get(f"/admin/tickets/{t['id']}/decisions").json()[
-                            "decisions"
-                        ]
+                        t["id"]: api.get(f"/admin/tickets/{t['id']}/decisions").json()["decisions"]
                         for t in tickets
                     }
                     break
