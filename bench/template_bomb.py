@@ -94,7 +94,7 @@ def run(seconds: float, pause: float) -> int:
             svc.wait_http(f"{url}/healthz")
             webhooks(api, 1.0, 9_000_000)  # warm-up
             baseline = webhooks(api, seconds, 9_100_000)
-            stop, refusals = threading.Event(), []
+            stop, refusals = threading.Event(), list[float]()
             attacker = threading.Thread(target=bombard, args=(url, stop, refusals, pause))
             attacker.start()
             during = webhooks(api, seconds, 9_200_000)

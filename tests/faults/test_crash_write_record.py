@@ -71,7 +71,7 @@ def test_sigkill_between_write_and_record_one_applied_decision_per_ticket(
 ) -> None:
     tickets = [new_ticket(zd) for _ in range(KILLS)]
     sandbox.log.answer_late("PUT", "/api/v2/tickets/", seconds=STALL_SECONDS, probability=1.0)
-    settings = {"lease_seconds": 1, "log_level": "WARNING", "max_attempts": 2}
+    settings: dict[str, Any] = {"lease_seconds": 1, "log_level": "WARNING", "max_attempts": 2}
     event_ids: list[int] = []
     events: dict[int, dict[str, Any]] = {}
     logs: dict[int, list[dict[str, Any]]] = {}

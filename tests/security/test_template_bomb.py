@@ -77,11 +77,11 @@ def test_bomb_refused_at_load_naming_the_template(bomb: str) -> None:
 def test_the_shipped_policy_and_ordinary_loops_stay_within_budget(tmp_path: Path) -> None:
     loop = "{% for word in details.split() %}{{ loop.index }}:{{ word }} {% endfor %}"
     policy = parse_policy(candidate(loop).encode(), "candidate.yaml")
-    note = policy.render(("notes", "mediation_update"), {"details": "a b c"} | _SAMPLE)
+    note = policy.render(("notes", "mediation_update"), _SAMPLE | {"details": "a b c"})
     assert note == "1:a 2:b 3:c"
 
 
-_SAMPLE = {"team": "T", "contract_id": "C-1", "ticket_url": "u"}
+_SAMPLE: dict[str, object] = {"team": "T", "contract_id": "C-1", "ticket_url": "u"}
 
 
 def _cpu_seconds() -> float:
