@@ -8,12 +8,12 @@ import pytest
 
 from app.store import DecisionRecord
 from app.worker.intents import RECOVERED, Recovery, WriteIntent, recover
-from app.worker.plan import decision_marker
+from app.worker.plan import recorded_decision_marker
 
 OWN, LINKED = 7, 99
 DECISION: dict[str, Any] = {"queue": "Mediation_Tier_1_CX420", "notes": [{"body": "n"}]}
 OTHER: dict[str, Any] = {"queue": None, "notes": []}  # e.g. decided again on the moved ticket
-MARKER = decision_marker(DECISION)
+MARKER = recorded_decision_marker(DECISION)
 
 
 def write(ticket_id: int) -> dict[str, Any]:
@@ -52,7 +52,7 @@ CASES: dict[str, tuple[dict[int, list[str]], dict[str, Any] | None, list[Decisio
     "nothing carries the marker": ({OWN: ["x"], LINKED: ["y"]}, DECISION, []),
     "only the linked ticket, same decision": ({OWN: ["x"], LINKED: [MARKER]}, DECISION, []),
     "only the linked ticket, another decision": ({OWN: ["x"], LINKED: [MARKER]}, OTHER, []),
-    "another marker on the ticket": ({OWN: [decision_marker(OTHER)]}, OTHER, []),
+    "another marker on the ticket": ({OWN: [recorded_decision_marker(OTHER)]}, OTHER, []),
 }
 EXPECTED = {
     "decided ticket carries the marker, unrecorded": "record",
