@@ -74,7 +74,7 @@ def bombard(url: str, stop: threading.Event, refusals: list[float], pause: float
             sent = time.perf_counter()
             answer = c.post("/admin/policy/diff", json=body)
             refusals.append(time.perf_counter() - sent)
-            message = answer.json()["detail"][0]["ctx"]["message"]
+            message = answer.json()["detail"][0]["msg"]
             assert answer.status_code == 422 and "notes.mediation_update" in message, answer.text
 
 
