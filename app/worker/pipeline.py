@@ -43,6 +43,7 @@ from app.worker.plan import (
     linked_ticket_ids,
     plan_linked_note,
     plan_ticket_write,
+    recorded_decision_marker,
 )
 from app.zendesk import Conflict, Priority, ZendeskClient
 
@@ -287,6 +288,10 @@ class Pipeline:
         )
         if recovery.record is not None:
             await self.store.record_decision(recovery.record)
+            if any(is_pingpong_write(w) for w in recovery.record.writes):
+                marker = recorded_decision_marker(recovery.record.decision)
+                queue = recovery.record.decision.get("queue")
+                await self.loops.hold(evaluation.ticket_id, marker, self.clock(), queue)
             log.warning(
                 "recorded the decision a crashed attempt applied",
                 extra={"event_id": recovery.record.event_id, "ticket_id": evaluation.ticket_id},
