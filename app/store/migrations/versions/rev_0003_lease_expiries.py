@@ -4,8 +4,8 @@
 go by); a lease that expires because its worker was killed is counted here, so
 crashes alone never use up an event's attempts.
 
-Revision ID: 0002_lease_expiries
-Revises: 0001
+Revision ID: 0003_lease_expiries
+Revises: 0002
 Create Date: 2026-12-06 00:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_lease_expiries"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003_lease_expiries"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
