@@ -1,4 +1,5 @@
-"""`python -m app <command>`: serve, demo, sandbox, simulate."""
+"""`python -m app <command>`: serve, worker, demo, sandbox, simulate, check-config, replay,
+dead-letters, install-zendesk. `-v` before the command: tracebacks and retry lines too."""
 
 from __future__ import annotations
 
@@ -11,9 +12,19 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from app.cli.errors import OneLineErrors, configure_cli_logging, report
 from app.core.settings import Settings, SettingsError, load_settings
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, cls=OneLineErrors)
+
+
+@cli.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Show tracebacks and retry lines")
+    ] = False,
+) -> None:
+    configure_cli_logging(verbose)
 
 
 def _fail(message: str) -> NoReturn:
@@ -145,8 +156,7 @@ def _json_items(text: str) -> list[object]:
 
 def _settings_or_exit(*required: str) -> Settings:
     try:
-        settings = load_settings()
-        settings.require(*required)
+        settings = load_settings(*required)
     except SettingsError as exc:
         _fail(str(exc))
     return settings
@@ -310,7 +320,7 @@ def install_zendesk_command(
         )
     except InstallError as exc:
         show(exc.result)
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {report(exc)}", err=True)
         raise typer.Exit(1) from None
     show(result)
     if result.conflicts:

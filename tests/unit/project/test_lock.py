@@ -23,15 +23,16 @@ def _pyproject_requirements() -> list[Requirement]:
     return [Requirement(r) for r in names]
 
 
-def _lock() -> tuple[dict[str, str], set[str]]:
-    """Pinned versions by name, and the names the lock says pyproject.toml asked for."""
-    pins: dict[str, str] = {}
+def _lock() -> tuple[dict[str, list[str]], set[str]]:
+    """Pinned versions by name (one per Python version range where they differ), and the
+    names the lock says pyproject.toml asked for."""
+    pins: dict[str, list[str]] = {}
     direct: set[str] = set()
     current = ""
     for line in (ROOT / "requirements" / "lock.txt").read_text().splitlines():
         if (match := PIN.match(line)) is not None:
             current = canonicalize_name(match[1])
-            pins[current] = match[2]
+            pins.setdefault(current, []).append(match[2])
         elif "dispute-triage (pyproject.toml)" in line:
             direct.add(current)
     return pins, direct
@@ -41,9 +42,9 @@ def test_every_dependency_of_pyproject_is_pinned_inside_its_range() -> None:
     pins, _ = _lock()
     wrong = []
     for req in _pyproject_requirements():
-        version = pins.get(canonicalize_name(req.name))
-        if version is None or not req.specifier.contains(version, prereleases=True):
-            wrong.append(f"{req} (lock: {version})")
+        versions = pins.get(canonicalize_name(req.name), [])
+        if not any(req.specifier.contains(v, prereleases=True) for v in versions):
+            wrong.append(f"{req} (lock: {versions})")
     assert wrong == [], f"run `python scripts/lock.py`: {wrong}"
 
 
