@@ -79,11 +79,19 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option(help="Keep the service and sandbox running after the table")
     ] = False,
+    port: Annotated[
+        int, typer.Option(help="The service's port (0: any free one)", min=0, max=65535)
+    ] = 0,
+    sandbox_port: Annotated[
+        int,
+        typer.Option(help="The sandbox's port (0: --port + 1, or any free one)", min=0, max=65535),
+    ] = 0,
 ) -> None:
-    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results."""
+    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results;
+    with --keep-running, the URLs, the tokens and an `export` block for the CLI."""
     from app.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(keep_running=keep_running))
+    raise typer.Exit(run_demo(keep_running=keep_running, port=port, sandbox_port=sandbox_port))
 
 
 @cli.command()
