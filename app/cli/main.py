@@ -108,6 +108,7 @@ def simulate(
     from pydantic import ValidationError
 
     from app.routing import PolicyError, TicketFacts, decide, default_policy_path, load_policy
+    from app.routing.unknown_keys import describe_unknown, unknown_keys, with_unknown_keys
 
     try:
         today = date.fromisoformat(now) if now else datetime.now(UTC).date()
@@ -130,7 +131,13 @@ def simulate(
             )
             failed = True
             continue
-        typer.echo(json.dumps(decide(facts, policy, today).model_dump(mode="json")))
+        unknown = unknown_keys(item, TicketFacts)
+        if unknown:
+            typer.echo(
+                f"warning: input {number}: {describe_unknown(unknown, TicketFacts)}", err=True
+            )
+        decision = with_unknown_keys(decide(facts, policy, today), unknown, TicketFacts)
+        typer.echo(json.dumps(decision.model_dump(mode="json")))
     if failed:
         raise typer.Exit(1)
 
