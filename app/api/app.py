@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from app.api import merges as merges_router
 from app.api.admin import dead_letters, history, replay, simulate
@@ -68,7 +69,8 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) from the assets fastapi-offline ships: no CDN.
+    app = FastAPIOffline(
         title="Dispute triage",
         summary="Routes Zendesk dispute and mediation tickets by the support playbook.",
         version="0.1.0",
