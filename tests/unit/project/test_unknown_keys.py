@@ -6,8 +6,7 @@ import pytest
 
 from app.routing import TicketFacts
 from app.routing.unknown_keys import describe_unknown, unknown_keys, with_unknown_keys
-
-from .factories import facts_factory, run
+from tests.unit.routing.factories import facts_factory, run
 
 make = facts_factory()
 
