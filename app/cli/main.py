@@ -300,10 +300,7 @@ def install_zendesk_command(
     from app.zendesk.setup import (
         InstallError,
         InstallNames,
-        InstallResult,
         load_install_settings,
-        render_plan,
-        render_secret,
         run_install,
         webhook_endpoint,
     )
@@ -315,12 +312,6 @@ def install_zendesk_command(
         webhook_endpoint(service_url)
     except (SettingsError, PolicyError, ValueError) as exc:
         _fail(str(exc))
-
-    def show(result: InstallResult | None) -> None:
-        if result is not None:
-            typer.echo(render_plan(result))
-            if secret := render_secret(result):
-                typer.echo(secret)
 
     try:
         result = asyncio.run(
@@ -334,12 +325,22 @@ def install_zendesk_command(
             )
         )
     except InstallError as exc:
-        show(exc.result)
+        _show_install(exc.result)
         typer.echo(f"error: {report(exc)}", err=True)
         raise typer.Exit(1) from None
-    show(result)
+    _show_install(result)
     if result.conflicts:
         raise typer.Exit(1)
+
+
+def _show_install(result: Any) -> None:
+    """The plan (or what was done) and, once, a new webhook's signing secret."""
+    from app.zendesk.setup import render_plan, render_secret
+
+    if result is not None:
+        typer.echo(render_plan(result))
+        if secret := render_secret(result):
+            typer.echo(secret)
 
 
 def main() -> None:
