@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.auth import ADMIN_RESPONSES, AdminDep
-from app.routing import TicketFacts, decide
+from app.routing import Decision, TicketFacts, decide
 from app.routing.unknown_keys import describe_unknown, unknown_keys, with_unknown_keys
 from app.runtime.deps import ServicesDep
 
@@ -46,9 +46,18 @@ class SimulateRequest(BaseModel):
     }
 
 
+class SimulateAnswer(Decision):
+    """The decision, and the keys of the request that were ignored (also in its trace)."""
+
+    warnings: list[str] = Field(
+        default_factory=list, description='e.g. "today" where "now" is meant, "contracts"'
+    )
+
+
 @router.post(
     "/simulate",
     summary="Decide on ticket facts without touching Zendesk",
+    response_model=SimulateAnswer,
     responses={400: {"description": "The body is not JSON"}},
 )
 async def simulate(
@@ -62,6 +71,5 @@ async def simulate(
         decide(body.facts, services.policy, today), unknown, SimulateRequest
     )
     result: dict[str, Any] = decision.model_dump(mode="json")
-    if unknown:
-        result["warnings"] = [describe_unknown(unknown, SimulateRequest)]
+    result["warnings"] = [describe_unknown(unknown, SimulateRequest)] if unknown else []
     return result

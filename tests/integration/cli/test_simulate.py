@@ -144,7 +144,7 @@ def test_admin_simulate_without_unknown_keys_has_no_warning(client):
         json={"facts": ELIGIBLE, "now": "2024-06-12"},
         headers={"authorization": "Bearer adm"},
     )
-    assert "warnings" not in answer.json() and _warnings(answer.json()["trace"]) == []
+    assert answer.json()["warnings"] == [] and _warnings(answer.json()["trace"]) == []
 
 
 def test_cli_simulate_warns_of_unknown_keys_on_stderr_and_in_the_trace():

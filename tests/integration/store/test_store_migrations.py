@@ -7,10 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
-from store_test_helpers import Backend, new_event
 
 from app.store.migrate import MIGRATIONS_DIR, alembic_config, current_revision
 from app.store.tables import metadata
+from tests.integration.store.store_test_helpers import Backend, new_event
 
 pytestmark = pytest.mark.anyio
 
@@ -48,4 +48,4 @@ async def test_migrations_match_the_runtime_tables(backend: Backend) -> None:
 def test_migrations_ship_with_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert _head() == "0001"
+    assert _head() == "0002"
