@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
+from app.runtime.container import Services
 from app.runtime.deps import services_of
 from app.store import NewEvent, StoreUnavailable
 from app.webhooks import envelope, signature
@@ -127,16 +128,14 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def receive_zendesk_webhook(request: Request) -> JSONResponse:
-    services = services_of(request)
+async def _body_or_refusal(request: Request, services: Services) -> bytes | JSONResponse:
+    """The body, or the answer refusing it (413, 429, 408)."""
     settings = services.settings
     limit = settings.webhook_max_body_bytes
+    seconds = settings.webhook_body_timeout_seconds
     try:
-        body = await _read_bounded(
-            request,
-            limit,
-            settings.webhook_body_timeout_seconds,
-            settings.webhook_max_unfinished_bodies_per_client,
+        return await _read_bounded(
+            request, limit, seconds, settings.webhook_max_unfinished_bodies_per_client
         )
     except BodyTooLarge:
         services.metrics.webhook_rejected("too_large")
@@ -147,11 +146,15 @@ async def receive_zendesk_webhook(request: Request) -> JSONResponse:
         return _error(429, "too_many_unfinished", message, **{"Retry-After": "5"})
     except TimeoutError:
         services.metrics.webhook_rejected("body_timeout")
-        seconds = settings.webhook_body_timeout_seconds
-        return _error(
-            408, "body_timeout", f"body not received within {seconds:g} s", Connection="close"
-        )
-    headers = request.headers
+        message = f"body not received within {seconds:g} s"
+        return _error(408, "body_timeout", message, Connection="close")
+
+
+async def receive_zendesk_webhook(request: Request) -> JSONResponse:
+    services, headers = services_of(request), request.headers
+    settings = services.settings
+    if isinstance(body := await _body_or_refusal(request, services), JSONResponse):
+        return body
     try:
         signature.verify(
             headers,
