@@ -141,7 +141,9 @@ class BatchPipeline:
             fallback.append(event)
             return None
         try:
-            evaluation = await self.pipeline.evaluate_ticket(ticket, today, priority)
+            evaluation = await self.pipeline.reconcile(
+                await self.pipeline.evaluate_ticket(ticket, today, priority)
+            )
         except Exception as exc:  # one bad ticket must not sink the batch
             outcomes[event.id] = exc
             return None
@@ -175,6 +177,7 @@ class BatchPipeline:
     ) -> None:
         if not pending:
             return
+        intents = [await self.pipeline.keep_intent(p.event, p.evaluation) for p in pending]
         try:
             results = await self.pipeline.zendesk.update_many(
                 [bulk_update(p.planned) for p in pending], priority=priority
@@ -183,10 +186,10 @@ class BatchPipeline:
             for item in pending:
                 outcomes[item.event.id] = exc
             return
-        written: list[tuple[_Pending, JobResult]] = []
-        for item, result in zip(pending, results, strict=True):
+        written: list[tuple[_Pending, JobResult, str | None]] = []
+        for item, result, intent in zip(pending, results, intents, strict=True):
             if result.success:
-                written.append((item, result))
+                written.append((item, result, intent))
             else:
                 log.info(
                     "bulk result failed (%s): deciding the ticket again alone",
@@ -198,7 +201,7 @@ class BatchPipeline:
 
     async def _verify(
         self,
-        written: list[tuple[_Pending, JobResult]],
+        written: list[tuple[_Pending, JobResult, str | None]],
         outcomes: dict[int, Outcome],
         fallback: list[StoredEvent],
         priority: Priority,
@@ -211,7 +214,7 @@ class BatchPipeline:
             after = {
                 int(t["id"]): t
                 for t in await self.pipeline.zendesk.show_many(
-                    [item.planned.write.ticket_id for item, _ in written], priority=priority
+                    [item.planned.write.ticket_id for item, _, _ in written], priority=priority
                 )
             }
         except Exception as exc:  # unverified: the one-ticket path re-reads each
@@ -220,10 +223,12 @@ class BatchPipeline:
         catalog = await self.pipeline.catalog.get()
         gate = asyncio.Semaphore(EVALUATE_AT_ONCE)
 
-        async def settle(item: _Pending, result: JobResult) -> None:
+        async def settle(item: _Pending, result: JobResult, intent: str | None) -> None:
             async with gate:
                 now = after.get(item.planned.write.ticket_id)
                 done, changed = await self._check(item, result, now, catalog, priority)
+                for write in done:
+                    write["intent"] = intent
                 outcomes[item.event.id] = await self._record(item.event, item.evaluation, done)
             if changed:
                 log.info(
@@ -234,7 +239,7 @@ class BatchPipeline:
                 )
                 fallback.append(item.event)
 
-        await asyncio.gather(*(settle(item, result) for item, result in written))
+        await asyncio.gather(*(settle(*each) for each in written))
 
     async def _check(
         self,
