@@ -28,6 +28,7 @@ class Fact(enum.StrEnum):
     MEDIATION_TICKET_STATUS = "mediation_ticket_status"
     IN_PRODUCT_FILED_ON = "in_product_filed_on"
     MERGE_TARGET = "merge_target"
+    DISPUTE_REASONS = "dispute_reasons"
 
     @property
     def label(self) -> str:
@@ -58,6 +59,7 @@ LABELS: dict[Fact, str] = {
     Fact.MEDIATION_TICKET_STATUS: "the status of the Mediation ticket",
     Fact.IN_PRODUCT_FILED_ON: "the date the in-product dispute was filed",
     Fact.MERGE_TARGET: "the ticket to merge into",
+    Fact.DISPUTE_REASONS: "the Dispute Reasons (check them off on the dispute form)",
 }
 
 

@@ -52,11 +52,13 @@ def quote_safe(value: str) -> str:
 
 
 def details(ctx: Context) -> str:
-    """One sentence for [DETAILS]: who wrote in, about what, on which contract."""
+    """One sentence for [DETAILS]: who wrote in, about what, on which contract. The subject
+    is quoted only when there is no description (the notes quote that on its own line)."""
     inquiry = INQUIRY_PHRASES.get(ctx.inquiry, "wrote in") if ctx.inquiry else "wrote in"
     channel = f" via {ctx.facts.ticket.channel.value}" if ctx.facts.ticket.channel else ""
     subject = quote_safe(text(ctx.facts.ticket.subject) or "")
-    quoted = f' Subject: "{subject}".' if subject else ""
+    has_text = text(ctx.facts.ticket.description) or text(ctx.facts.ticket.latest_public_comment)
+    quoted = f' Subject: "{subject}".' if subject and not has_text else ""
     return f"{who(ctx)} {inquiry}{channel}; {contract_phrase(ctx)}.{quoted}"
 
 
