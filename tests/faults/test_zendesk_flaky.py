@@ -7,11 +7,13 @@ not write a second note.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
-from app.main import create_app
-from app.serving import ThreadedServer
+from app.api.app import create_app
+from app.core.serving import ThreadedServer
 from tests.e2e.conftest import ADMIN, e2e_settings, send, wait_for
 from tests.faults.harness import FINAL, FaultSandbox, all_events, new_ticket, trigger
 
@@ -40,7 +42,7 @@ def _make_flaky(sandbox: FaultSandbox) -> None:
     )
 
 
-def _settled(api: httpx.Client, ids: list[int]) -> dict[int, dict]:
+def _settled(api: httpx.Client, ids: list[int]) -> dict[int, dict[str, Any]]:
     return {e["id"]: e for e in all_events(api) if e["id"] in ids}
 
 

@@ -1,0 +1,218 @@
+"""Replay a time range or a list of tickets: start, follow, resume, cancel, list.
+
+The work runs in the background (`replay_jobs.py`); these endpoints start it
+and read its progress from the store's kv.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from app.api.auth import ADMIN_RESPONSES, AdminDep
+from app.replays.jobs import (
+    RESUMABLE,
+    ReplayProgress,
+    ReplayRegistry,
+    ReplayRequest,
+    ReplayStatus,
+    get_registry,
+    load,
+    replays_lifespan,
+)
+from app.runtime.deps import ServicesDep
+
+router = APIRouter(
+    prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES, lifespan=replays_lifespan
+)
+
+RegistryDep = Annotated[ReplayRegistry, Depends(get_registry)]
+
+
+class ErrorDetail(BaseModel):
+    """What `HTTPException` answers: `{"detail": "why"}`."""
+
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorDetail, "description": "No replay with this id"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorDetail, "description": "Not possible in the replay's current state"}
+}
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorDetail, "description": "The body is not JSON"}
+}
+ReplayId = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,64}$", description="Replay id")]
+
+_PROGRESS_EXAMPLE: dict[str, Any] = {
+    "id": "20240612T101500Z-3f9c2a1b",
+    "status": "running",
+    "mode": "time_range",
+    "start": "2024-06-01T00:00:00Z",
+    "end": "2024-06-12T10:15:00Z",
+    "ticket_ids": None,
+    "requested_by": "tok_1a2b3c4d",
+    "created_at": "2024-06-12T10:15:00Z",
+    "updated_at": "2024-06-12T10:15:02Z",
+    "finished_at": None,
+    "pages": 1,
+    "seen": 240,
+    "queued": 231,
+    "duplicates": 0,
+    "skipped": 9,
+    "cursor": "MTcxODE4NzMwMC4wfHwyMzQ=",
+    "position": 0,
+    "error": None,
+    "resumed": 0,
+    "active": True,
+}
+
+
+def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
+    active = registry.active(progress.id) and progress.status == ReplayStatus.RUNNING
+    return progress.as_json(active=active) | {"progress_url": f"/admin/replays/{progress.id}"}
+
+
+@router.post(
+    "/replay",
+    status_code=202,
+    summary="Replay a time range (incremental export) or a list of tickets, in the background",
+    description=(
+        "Queues one event per ticket at REPLAY priority (after live webhooks), dedupe key "
+        "`replay:<replay_id>:<ticket_id>`. A time range reads Zendesk's incremental export "
+        "and saves its cursor after every page; `end: null` means the time of the request. "
+        "Closed and deleted tickets are counted as skipped. Follow `progress_url`."
+    ),
+    responses={
+        202: {"content": {"application/json": {"example": _PROGRESS_EXAMPLE}}},
+        **BAD_BODY,
+    },
+)
+async def start_replay(
+    body: ReplayRequest, services: ServicesDep, registry: RegistryDep, who: AdminDep
+) -> dict[str, Any]:
+    if body.start is not None and body.start > services.clock():
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", "start"),
+                    "msg": "start is in the future",
+                    "input": body.start.isoformat(),
+                }
+            ]
+        )
+    progress = await registry.create(body, who)
+    return _json(registry, progress)
+
+
+@router.get(
+    "/replays",
+    summary="Replays, newest first",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"replays": [_PROGRESS_EXAMPLE], "next_before": None}
+                }
+            }
+        }
+    },
+)
+async def list_replays(
+    registry: RegistryDep,
+    _: AdminDep,
+    status: Annotated[ReplayStatus | None, Query(description="Only replays in this state")] = None,
+    mode: Annotated[Literal["time_range", "ticket_ids"] | None, Query()] = None,
+    limit: int = Query(default=20, ge=1, le=200),
+    before: str | None = Query(
+        default=None,
+        pattern=r"^[0-9A-Za-z-]{1,64}$",
+        description="Page: replays older than this id",
+    ),
+) -> dict[str, Any]:
+    ids = await registry.ids()
+    if before is not None:
+        ids = ids[ids.index(before) + 1 :] if before in ids else []
+    page: list[dict[str, Any]] = []
+    for position, replay_id in enumerate(ids):
+        progress = await registry.get(replay_id)
+        if progress is None:
+            continue
+        if (status is None or progress.status == status) and (
+            mode is None or progress.mode == mode
+        ):
+            page.append(_json(registry, progress))
+            if len(page) == limit:
+                more = position < len(ids) - 1
+                return {"replays": page, "next_before": replay_id if more else None}
+    return {"replays": page, "next_before": None}
+
+
+@router.get(
+    "/replays/{replay_id}",
+    summary="A replay's progress: status, tickets seen and queued, cursor, error",
+    responses={
+        200: {"content": {"application/json": {"example": _PROGRESS_EXAMPLE}}},
+        **NOT_FOUND,
+    },
+)
+async def get_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) -> dict[str, Any]:
+    progress = await registry.get(replay_id)
+    if progress is None:
+        raise HTTPException(404, f"no replay {replay_id}")
+    return _json(registry, progress)
+
+
+@router.post(
+    "/replays/{replay_id}/resume",
+    summary="Continue a failed, cancelled or interrupted replay from its saved cursor",
+    description=(
+        "A replay still `running` but not active in this process (its process died) "
+        "resumes only with `force=true`: make sure no other process runs it."
+    ),
+    responses={
+        200: {"content": {"application/json": {"example": _PROGRESS_EXAMPLE}}},
+        **NOT_FOUND,
+        **CONFLICT,
+    },
+)
+async def resume_replay(
+    replay_id: ReplayId,
+    services: ServicesDep,
+    registry: RegistryDep,
+    _: AdminDep,
+    force: bool = Query(default=False, description="Also resume a `running` replay"),
+) -> dict[str, Any]:
+    await registry.settle(replay_id)
+    if registry.active(replay_id):
+        raise HTTPException(409, f"replay {replay_id} is running in this process")
+    progress = await load(services, replay_id)
+    if progress is None:
+        raise HTTPException(404, f"no replay {replay_id}")
+    if progress.status not in RESUMABLE and not (force and progress.status == ReplayStatus.RUNNING):
+        raise HTTPException(409, f"replay {replay_id} is {progress.status.value}")
+    return _json(registry, await registry.resume(progress))
+
+
+@router.post(
+    "/replays/{replay_id}/cancel",
+    summary="Stop a replay running in this process; events already queued stay queued",
+    responses={
+        200: {"content": {"application/json": {"example": _PROGRESS_EXAMPLE}}},
+        **NOT_FOUND,
+        **CONFLICT,
+    },
+)
+async def cancel_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) -> dict[str, Any]:
+    if not await registry.cancel(replay_id):
+        raise HTTPException(409, f"replay {replay_id} is not running in this process")
+    progress = await registry.get(replay_id)
+    if progress is None:
+        raise HTTPException(404, f"no replay {replay_id}")
+    return _json(registry, progress)
