@@ -41,6 +41,8 @@ class Desk:
         options = {
             o["name"]: o["value"] for o in self.fields[title].get("custom_field_options") or []
         }
+        if isinstance(value, list):  # a multiselect
+            return [options.get(v, v) for v in value]
         return options.get(value, value)
 
     def market(
