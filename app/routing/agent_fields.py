@@ -69,16 +69,22 @@ def field_problems(policy: Policy) -> list[Problem]:
     for key, spec in policy.agent_fields.items():
         loc: tuple[str | int, ...] = ("agent_fields", key)
         if not fact_exists(spec.fact):
-            problems.append(((*loc, "fact"), f"no such fact {spec.fact!r} in the ticket facts", None))
+            problems.append(
+                ((*loc, "fact"), f"no such fact {spec.fact!r} in the ticket facts", None)
+            )
         if spec.type == "tagger" and not spec.options:
             problems.append(((*loc, "options"), "a tagger field needs options", None))
         if spec.type != "tagger" and spec.options:
             problems.append(((*loc, "options"), f"a {spec.type} field has no options", None))
         unknown = [code for code in spec.answers if code not in codes]
         if unknown:
-            problems.append(((*loc, "answers"), f"unknown fact code(s): {', '.join(unknown)}", None))
+            problems.append(
+                ((*loc, "answers"), f"unknown fact code(s): {', '.join(unknown)}", None)
+            )
         if spec.title in titles:
-            problems.append(((*loc, "title"), f"{spec.title!r} is already a ticket_fields title", None))
+            problems.append(
+                ((*loc, "title"), f"{spec.title!r} is already a ticket_fields title", None)
+            )
     return problems
 
 

@@ -29,7 +29,8 @@ def plain_eligibility(result: Eligibility | None) -> str:
     window = _window(result.code)
     if window is not None and result.last_payment is not None:
         where = "within" if result.eligible else "older than"
-        return f"the last qualifying payment, on {result.last_payment}, is {where} the {window}-day window"
+        day = result.last_payment
+        return f"the last qualifying payment, on {day}, is {where} the {window}-day window"
     return result.explanation
 
 
@@ -60,7 +61,9 @@ def answer_user(ctx: Context, outcome: Outcome) -> tuple[str | None, str | None]
     return None, reply
 
 
-def outcome_note(ctx: Context, outcome: Outcome, sent: str | None, draft: str | None) -> Note | None:
+def outcome_note(
+    ctx: Context, outcome: Outcome, sent: str | None, draft: str | None
+) -> Note | None:
     """The note on the decided ticket; None on paths that change nothing (hands off)."""
     if outcome.path in HANDS_OFF:
         return None
@@ -96,4 +99,3 @@ def _deadline(outcome: Outcome) -> str:
 def trace_unreadable(ctx: Context) -> None:
     for problem in ctx.facts.unreadable or []:
         ctx.trace.add("facts", "unreadable", f"could not read {problem}")
-

@@ -69,7 +69,9 @@ def _outcome_keys(policy: Policy) -> list[Problem]:
 
     known = {path.value for path in Path} | {"default"}
     problems: list[Problem] = [
-        (("outcomes", key), f"unknown path {key!r}", None) for key in policy.outcomes if key not in known
+        (("outcomes", key), f"unknown path {key!r}", None)
+        for key in policy.outcomes
+        if key not in known
     ]
     if "default" not in policy.outcomes:
         problems.append((("outcomes",), "missing the 'default' entry", None))

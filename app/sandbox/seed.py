@@ -81,7 +81,6 @@ TICKET_FIELDS: list[tuple[str, str, list[str]]] = [
 ]
 
 
-
 def agent_fields() -> list[tuple[str, str, list[str]]]:
     """The shipped policy's `agent_fields` (facts only an agent can establish), as an account
     that ran `install-zendesk` has them: appended after the fields above."""

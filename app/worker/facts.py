@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from app.marketplace.client import MarketplaceClient
 from app.routing import Policy, TicketFacts
-from app.worker.followup import LinkSearch, find_mediation_ticket
 from app.routing.policy_schema import AgentField
+from app.worker.followup import LinkSearch, find_mediation_ticket
 from app.worker.ticket_view import field_value, value_by_title
 from app.zendesk import Priority, UnknownName, ZendeskCatalog, ZendeskClient
 

@@ -34,8 +34,8 @@ from app.store import Priority as EventPriority
 from app.worker.facts import gather_case
 from app.worker.followup import LinkSearch, annotate
 from app.worker.merge_repair import MergeRepair, RepairOutcome, is_merge_event
-from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.ownership import Verdict, judge, last_hand_off
+from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.plan import (
     TicketWrite,
     decision_marker,

@@ -33,12 +33,12 @@ TODAY = datetime.now(UTC).date()
 
 
 def dispute(
-    cid: str, role: str = "client", inquiry: str = "dispute", **more: Any
+    cid: str, role: str = "client", inquiry: str = "dispute", more: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {"Contract ID": cid, "Requester Role": role, "Inquiry Type": inquiry}
     if inquiry in ("dispute", "abuse_report"):
         fields["Dispute Reasons"] = ["Manual Time"]
-    return fields | more
+    return fields | (more or {})
 
 
 @dataclass
@@ -74,7 +74,7 @@ FAMILIES: dict[str, list[Case]] = {
         Case(
             "reasons missing",
             Contract("C-M3"),
-            dispute("C-M3", **{"Dispute Reasons": None}),
+            dispute("C-M3", more={"Dispute Reasons": None}),
             "needs_info",
             ['fill in the ticket field "Dispute Reasons"'],
         ),
@@ -97,7 +97,7 @@ FAMILIES: dict[str, list[Case]] = {
         Case(
             "auto clicker (agent field)",
             Contract("C-H3"),
-            dispute("C-H3", inquiry="abuse_report", **{"Abuse: Auto Clicker": "Yes"}),
+            dispute("C-H3", inquiry="abuse_report", more={"Abuse: Auto Clicker": "Yes"}),
             "hourly_abuse_escalation",
             ["Assigned to Hourly Job Abuse Queue"],
         ),
@@ -111,7 +111,7 @@ FAMILIES: dict[str, list[Case]] = {
         Case(
             "abusive communication only",
             Contract("C-H5"),
-            dispute("C-H5", **{"Dispute Reasons": ["Abusive Communication"]}),
+            dispute("C-H5", more={"Dispute Reasons": ["Abusive Communication"]}),
             "abusive_communication_ce",
             ["Assigned to Content_Engagement_Tier_1_TS425"],
         ),
@@ -174,7 +174,7 @@ FAMILIES: dict[str, list[Case]] = {
             dispute(
                 "C-R6",
                 inquiry="follow_up",
-                **{
+                more={
                     "In-product Dispute Status": "Under Review",
                     "In-product Dispute Filed On": str(TODAY - timedelta(days=1)),
                 },
@@ -206,7 +206,7 @@ FAMILIES: dict[str, list[Case]] = {
         Case(
             "not suspended by Mediation",
             Contract("C-R10"),
-            dispute("C-R10", inquiry="account_suspended", **{"AE Suspended by Mediation": "No"}),
+            dispute("C-R10", inquiry="account_suspended", more={"AE Suspended by Mediation": "No"}),
             "suspended_account_not_mediation",
             ["was not suspended by Mediation"],
         ),
@@ -216,7 +216,7 @@ FAMILIES: dict[str, list[Case]] = {
             dispute(
                 "C-R11",
                 inquiry="account_suspended",
-                **{"AE Suspended by Mediation": "Yes", "Dispute Closed": "No"},
+                more={"AE Suspended by Mediation": "Yes", "Dispute Closed": "No"},
             ),
             "suspended_account_dispute_open",
             ["do not resume the accounting entity"],
@@ -245,7 +245,7 @@ FAMILIES: dict[str, list[Case]] = {
             dispute(
                 "C-W3",
                 inquiry="account_suspended",
-                **{"AE Suspended by Mediation": "Yes", "Dispute Closed": "Yes"},
+                more={"AE Suspended by Mediation": "Yes", "Dispute Closed": "Yes"},
             ),
             "suspended_account_review",
             ["Assigned to Mediation_Tier_1_CX420"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.routing import default_policy_path, load_policy
-
 from tests.integration.sandbox.sandbox_helpers import SERVICE_USER
 
 GROUPS = [

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
 from app.zendesk.setup import TRIGGER_BODY, InstallNames, get_me, install
+from app.zendesk.setup.install import Change
 from tests.integration.setup.install_helpers import (
     INQUIRY_FIELD_ID,
     SERVICE_USER_ID,
@@ -25,7 +26,7 @@ POLICY = load_policy(default_policy_path())
 FIELDS = len(POLICY.agent_fields)  # the sandbox account has them all (seeded)
 
 
-def hooks(changes):
+def hooks(changes: list[Change]) -> list[Change]:
     """The webhook and trigger changes (agent fields are planned first)."""
     return [c for c in changes if c.kind != "field"]
 

@@ -31,7 +31,11 @@ TEAM_CASES = [
         ("chat", "Customer Support", {"ticket__channel": "chat"}),
         ("email_freelancer", "FL Support", {"requester_role": "freelancer"}),
         ("email_client", "Customer Support", {}),
-        ("web_unknown_role", "Customer Support", {"ticket__channel": "web", "requester_role": None}),
+        (
+            "web_unknown_role",
+            "Customer Support",
+            {"ticket__channel": "web", "requester_role": None},
+        ),
     )
 ]
 
