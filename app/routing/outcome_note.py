@@ -15,30 +15,11 @@ from __future__ import annotations
 from . import guidance, notes
 from .context import Context
 from .decision import Note
-from .eligibility_result import Eligibility
 from .missing import Fact
 from .outcome import HANDS_OFF, Outcome
+from .summary import plain_eligibility
 
 SOLVED = "solved"
-
-
-def plain_eligibility(result: Eligibility | None) -> str:
-    """The eligibility verdict as a plain sentence: dates, not day counts."""
-    if result is None:
-        return "not assessed"
-    window = _window(result.code)
-    if window is not None and result.last_payment is not None:
-        where = "within" if result.eligible else "older than"
-        day = result.last_payment
-        return f"the last qualifying payment, on {day}, is {where} the {window}-day window"
-    return result.explanation
-
-
-def _window(code: str) -> str | None:
-    for marker in ("within_", "past_"):
-        if marker in code and code.endswith("_days"):
-            return code.split(marker, 1)[1].removesuffix("_days")
-    return None
 
 
 def public_reply(ctx: Context, outcome: Outcome) -> str | None:
