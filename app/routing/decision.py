@@ -91,3 +91,7 @@ class Decision(DecisionModel):
     follow_up: FollowUp | None = None
     # The public reply to the requester (policy `replies`), when the path sends one.
     public_reply: str | None = None
+    # Set by the worker: the key of the case facts (part of the marker), and why a decision
+    # on a ticket handed to a queue was withheld ({held, owned_since}).
+    facts_key: str | None = None
+    ownership: dict[str, str | None] | None = None

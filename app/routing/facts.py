@@ -144,6 +144,7 @@ class Ticket(FactsModel):
     subject: str | None = None
     description: str | None = None
     latest_public_comment: str | None = None
+    created_on: dt.date | None = None  # the day the user contacted us (Zendesk created_at)
 
 
 class Payment(FactsModel):
@@ -195,6 +196,15 @@ class Dispute(FactsModel):
     client_refuses_milestone_release: bool | None = None
     partial_milestone_release: bool | None = None
     in_product: InProductDispute | None = None
+    # Hourly contracts (docs/playbook.md, family 13). The charge date of the disputed hours
+    # ("charged the following Monday"): their review window ends that week's Friday.
+    hours_charged_on: dt.date | None = None
+    # Agent-only facts (Zendesk agent fields): the manual dispute criteria, and whether a
+    # follow-up on a solved Mediation case brings new information.
+    time_mostly_offline: bool | None = None
+    obvious_fraud: bool | None = None
+    manual_dispute_requested: bool | None = None
+    new_information: bool | None = None
 
 
 class Account(FactsModel):
@@ -211,6 +221,8 @@ class Abuse(FactsModel):
 class LinkedTicket(FactsModel):
     id: int | None = None
     status: TicketStatus | None = None
+    opened_on: dt.date | None = None  # the Mediation case started (ticket created_at)
+    solved_on: dt.date | None = None  # the Mediation ticket was solved
 
 
 class MergeRequest(FactsModel):

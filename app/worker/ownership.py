@@ -67,7 +67,7 @@ def moved_by_agent(hand_off: HandOff, group_now: str | None, policy: Policy) -> 
 
 def judge(
     hand_off: HandOff | None,
-    decision: dict[str, Any],
+    facts_key: str | None,
     ticket: dict[str, Any],
     group_now: str | None,
     policy: Policy,
@@ -76,7 +76,7 @@ def judge(
     if hand_off is None:
         return Verdict()
     moved = moved_by_agent(hand_off, group_now, policy)
-    new_facts = decision.get("facts_key") != hand_off.facts_key
+    new_facts = facts_key != hand_off.facts_key
     deadline = hand_off.follow_up_after is not None and today >= hand_off.follow_up_after
     if new_facts or deadline:
         return Verdict(keep_place=moved)

@@ -27,7 +27,8 @@ from app.marketplace.client import MarketplaceClient
 from app.merges.kinds import group_name
 from app.merges.log import merge_log
 from app.merges.metrics import MergeMetrics, merge_metrics
-from app.routing import Policy, TicketFacts, decide
+from app.routing import Decision, Policy, TicketFacts, decide
+from app.routing.decision import TraceStep
 from app.runtime.container import CatalogHolder, Services, utc_now
 from app.store import DecisionRecord, EventStore, StoredEvent
 from app.store import Priority as EventPriority
@@ -87,7 +88,7 @@ class PlannedWrite:
 class Evaluation:
     ticket_id: int
     facts: TicketFacts | None
-    decision: dict[str, Any] | None
+    decision: Decision | None
     writes: list[PlannedWrite] = field(default_factory=list)
     skipped: str | None = None  # why nothing was decided (e.g. closed ticket)
     link: LinkSearch | None = None  # the search for the case's Mediation ticket
@@ -157,17 +158,18 @@ class Pipeline:
             ticket, self.policy, catalog, self.marketplace, self.zendesk, priority
         )
         facts = facts.model_copy(update={"zendesk_subdomain": self.zendesk_subdomain})
-        facts, decision = await self._decide(ticket, facts, today, priority)
-        annotate(decision, link, ticket_id)
+        facts, decided = await self._decide(ticket, facts, today, priority)
+        decision = annotate(decided, link, ticket_id)
         loops = self.loops
         if await loops.is_echo(ticket):
             why = "the ticket is as the service's own last update left it (an echo)"
-            _trace(decision, "loop_guard", "hold", why)
+            decision = _traced(decision, "loop_guard", "hold", why)
             return Evaluation(ticket_id, facts, decision, [], link=link, held=why)
         owner = await self._ownership(ticket, decision, today, group_name(ticket, catalog))
         if owner.hold:
-            _trace(decision, "ownership", "hold", owner.hold)
-            decision["ownership"] = {"held": owner.hold, "owned_since": owner.owned_since}
+            decision = _traced(decision, "ownership", "hold", owner.hold)
+            held = {"held": owner.hold, "owned_since": owner.owned_since}
+            decision = decision.model_copy(update={"ownership": held})
             return Evaluation(ticket_id, facts, decision, [], link=link, held=owner.hold)
         writes = []
         for linked_id in linked_ticket_ids(decision, ticket_id):
@@ -183,21 +185,21 @@ class Pipeline:
             decision, ticket, self.policy, catalog, macro, keep_place=owner.keep_place
         )
         verdict = await loops.judge(
-            own, ticket, decision.get("queue"), self.clock(), group_name(ticket, catalog)
+            own, ticket, decision.queue, self.clock(), group_name(ticket, catalog)
         )
         if verdict.hold:
-            _trace(decision, "loop_guard", "hold", verdict.hold)
+            decision = _traced(decision, "loop_guard", "hold", verdict.hold)
         if verdict.write:
             writes.append(PlannedWrite(verdict.write, ticket["updated_at"]))
         return Evaluation(ticket_id, facts, decision, writes, link=link, held=verdict.hold)
 
     async def _decide(
         self, ticket: dict[str, Any], facts: TicketFacts, today: date, priority: Priority
-    ) -> tuple[TicketFacts, dict[str, Any]]:
+    ) -> tuple[TicketFacts, Decision]:
         """Decide; when a note quotes the user, read the latest public comment and decide
         again with it (pure both times; the comment is not a case fact, so not in the key)."""
         decision = self._decision(facts, today)
-        kinds = "+".join(str(n.get("kind") or "") for n in decision.get("notes") or [])
+        kinds = "+".join(note.kind for note in decision.notes)
         if any(kind in kinds for kind in QUOTING_NOTES):
             latest = await self._latest_public_comment(ticket, priority)
             if latest:
@@ -206,13 +208,12 @@ class Pipeline:
                 decision = self._decision(facts, today)
         return facts, decision
 
-    def _decision(self, facts: TicketFacts, today: date) -> dict[str, Any]:
-        decision = decide(facts, self.policy, today).model_dump(mode="json")
-        decision["facts_key"] = facts_key(facts.model_dump(mode="json", exclude_none=True))
-        return decision
+    def _decision(self, facts: TicketFacts, today: date) -> Decision:
+        key = facts_key(facts.model_dump(mode="json", exclude_none=True))
+        return decide(facts, self.policy, today).model_copy(update={"facts_key": key})
 
     async def _latest_public_comment(self, ticket: dict[str, Any], priority: Priority) -> str:
-        """The requester's latest public comment (not the service's own replies)."""
+        """The requester's latest public comment after the description (not our replies)."""
         comments = await self.zendesk.list_comments(int(ticket["id"]), priority=priority)
         requester = ticket.get("requester_id")
         public = [
@@ -223,18 +224,20 @@ class Pipeline:
         return str(public[-1].get("body") or "") if len(public) > 1 else ""
 
     async def _ownership(
-        self, ticket: dict[str, Any], decision: dict[str, Any], today: date, group: str | None
+        self, ticket: dict[str, Any], decision: Decision, today: date, group: str | None
     ) -> Verdict:
         """Whether the service may act on a ticket it handed to a queue (ownership.py)."""
         history = await self.store.decisions_for_ticket(int(ticket["id"]), limit=HISTORY_LIMIT)
         hand_off = last_hand_off(history)
-        return judge(hand_off, decision, ticket, group, self.policy, today)
+        return judge(hand_off, decision.facts_key, ticket, group, self.policy, today)
 
     async def record(
         self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
     ) -> Result:
-        """Store the decision with the writes made; the explain history."""
-        decision = evaluation.decision or {}
+        """Store the decision with the writes made; the explain history.
+
+        The one place a decision becomes JSON: the record is what the history shows."""
+        decision = evaluation.decision
         outcome = "applied" if done else "noop"
         facts = (
             evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
@@ -247,14 +250,15 @@ class Pipeline:
                 event_id=event.id,
                 policy_version=self.policy.version,
                 facts=facts,
-                decision=decision,
+                decision=decision.model_dump(mode="json") if decision else {},
                 writes=done,
                 outcome=outcome,
             )
         )
         await self._after_writes(evaluation, done)
-        eligibility = (decision.get("eligibility") or {}).get("code")
-        return Result(outcome, decision_id, decision.get("queue"), eligibility)
+        if decision is None:
+            return Result(outcome, decision_id)
+        return Result(outcome, decision_id, decision.queue, decision.eligibility.code)
 
     async def _after_writes(self, evaluation: Evaluation, done: list[dict[str, Any]]) -> None:
         """The ping-pong hold, once the ping-pong note was written (single or bulk path)."""
@@ -263,7 +267,7 @@ class Pipeline:
             if is_pingpong_write(write) and evaluation.decision is not None:
                 marker = decision_marker(evaluation.decision)
                 await loops.hold(
-                    evaluation.ticket_id, marker, self.clock(), evaluation.decision.get("queue")
+                    evaluation.ticket_id, marker, self.clock(), evaluation.decision.queue
                 )
                 if self.merge_metrics is not None:
                     self.merge_metrics.pingpong.inc()
@@ -333,9 +337,9 @@ class Pipeline:
             raise ConflictStorm(f"merge repair around ticket {ticket.get('id')}: {exc}") from exc
 
     async def _macro_changes(
-        self, decision: dict[str, Any], ticket: dict[str, Any], priority: Priority
+        self, decision: Decision, ticket: dict[str, Any], priority: Priority
     ) -> dict[str, Any] | None:
-        title = decision.get("macro")
+        title = decision.macro
         if not title or decision_marker(decision) in (ticket.get("tags") or []):
             return None
         catalog = await self.catalog.get()
@@ -345,8 +349,9 @@ class Pipeline:
         return changes
 
 
-def _trace(decision: dict[str, Any], step: str, outcome: str, why: str) -> None:
-    decision.setdefault("trace", []).append({"step": step, "outcome": outcome, "why": why})
+def _traced(decision: Decision, step: str, outcome: str, why: str) -> Decision:
+    trace = [*decision.trace, TraceStep(step=step, outcome=outcome, why=why)]
+    return decision.model_copy(update={"trace": trace})
 
 
 def pipeline_for(services: Services) -> Pipeline:

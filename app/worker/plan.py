@@ -6,13 +6,13 @@ it does); a decision whose marker is already on the ticket was applied before
 and writes nothing, so redeliveries, replays and the echo of our own update
 are no-ops, and a human who moves the ticket afterwards is not overruled.
 
-The marker (`decision_marker`, the one place it is computed) names the effect:
-queue, status, form, macro, fields, the tags added, the kinds of the notes
-(never their text, which holds dates), whether a public reply goes out, and the
-key of the case facts it was decided on (`facts_key`). So the same decision on
-a later day has the same marker and writes nothing. A public reply is its own
-update before the main one (Zendesk takes one comment per update), marked
-`triage_r_<same hash>` so a retry never sends it twice.
+The marker (`recorded_decision_marker`, the one place it is computed) names the
+effect: queue, status, form, macro, fields, the tags added, the kinds of the
+notes (never their text, which holds dates), whether a public reply goes out,
+and the key of the case facts it was decided on (`facts_key`). So the same
+decision on a later day has the same marker and writes nothing. A public reply
+is its own update before the main one (Zendesk takes one comment per update),
+marked `triage_r_<same hash>` so a retry never sends it twice.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.routing import Policy
+from app.routing import Decision, Policy
 from app.worker.ticket_view import option_tag
 from app.zendesk import ZendeskCatalog
 
@@ -32,7 +32,7 @@ NOTE_SEPARATOR = "\n\n---\n\n"
 SOLVED = "solved"
 # Parts of the facts that say what the case is; the ticket's own state (group, status,
 # tags, text) is left out, so our own write and the user's next message change nothing.
-CASE_FACTS_EXCLUDE = {"ticket", "zendesk_subdomain"}
+CASE_FACTS_EXCLUDE = {"ticket", "zendesk_subdomain", "linked_mediation_search"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +43,15 @@ class TicketWrite:
     summary: list[str] = field(default_factory=list)
 
 
-def facts_key(facts: dict[str, Any]) -> str:
-    """A short hash of the case facts (JSON of `TicketFacts`, ticket state excluded)."""
-    case = {k: v for k, v in facts.items() if k not in CASE_FACTS_EXCLUDE and v is not None}
-    case.pop("linked_mediation_search", None)
-    linked = case.get("linked_mediation_ticket")
-    if isinstance(linked, dict):
-        case["linked_mediation_ticket"] = {k: v for k, v in linked.items() if v is not None}
-    return hashlib.sha256(json.dumps(case, sort_keys=True, default=str).encode()).hexdigest()[:12]
+def decision_marker(decision: Decision) -> str:
+    """Names what the decision does to Zendesk, not why (trace and policy excluded)."""
+    return recorded_decision_marker(decision.model_dump(mode="json"))
 
 
-def decision_marker(decision: dict[str, Any]) -> str:
-    """Names what the decision does to Zendesk, not why, and never date-dependent text:
-    queue, status, form, macro, fields, tags added, note kinds, reply, case facts."""
+def recorded_decision_marker(decision: dict[str, Any]) -> str:
+    """The marker of a decision as the store keeps it (JSON): the same as `decision_marker`.
+    What it does, never why nor date-dependent text: queue, status, form, macro, fields,
+    tags added, note kinds, reply, case facts."""
     effect = {k: decision.get(k) for k in ("queue", "status", "form", "macro", "fields")}
     effect["tags"] = sorted((decision.get("tags") or {}).get("add") or [])
     effect["notes"] = [
@@ -67,20 +63,48 @@ def decision_marker(decision: dict[str, Any]) -> str:
     return MARKER_PREFIX + digest.hexdigest()[:12]
 
 
+def facts_key(facts: dict[str, Any]) -> str:
+    """A short hash of the case facts (JSON of `TicketFacts`, ticket state excluded)."""
+    case = {k: v for k, v in facts.items() if k not in CASE_FACTS_EXCLUDE and v is not None}
+    linked = case.get("linked_mediation_ticket")
+    if isinstance(linked, dict):
+        case["linked_mediation_ticket"] = {k: v for k, v in linked.items() if v is not None}
+    return hashlib.sha256(json.dumps(case, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
 def reply_marker(marker: str) -> str:
     return REPLY_PREFIX + marker.removeprefix(MARKER_PREFIX)
 
 
-def notes_for(decision: dict[str, Any], ticket_id: int) -> list[str]:
-    return [n["body"] for n in decision.get("notes") or [] if n.get("ticket_id") == ticket_id]
+def plan_reply(decision: Decision, ticket: dict[str, Any]) -> TicketWrite | None:
+    """The public reply to the requester, before the decision's own update; None when the
+    decision has none, or it was sent (its marker is on the ticket)."""
+    marker = decision_marker(decision)
+    tags = set(ticket.get("tags") or [])
+    if not decision.public_reply or marker in tags or reply_marker(marker) in tags:
+        return None
+    changes = {
+        "comment": {"body": decision.public_reply, "public": True},
+        "tags": sorted(tags | {reply_marker(marker)}),
+    }
+    return TicketWrite(int(ticket["id"]), changes, reply_marker(marker), ["public reply"])
+
+
+def _answered(decision: Decision, ticket: dict[str, Any], marker: str) -> bool:
+    """A public reply goes (or went) out with this decision."""
+    return bool(decision.public_reply) or reply_marker(marker) in (ticket.get("tags") or [])
+
+
+def notes_for(decision: Decision, ticket_id: int) -> list[str]:
+    return [n.body for n in decision.notes if n.ticket_id == ticket_id]
 
 
 def _fields(
-    decision: dict[str, Any], ticket: dict[str, Any], catalog: ZendeskCatalog
+    decision: Decision, ticket: dict[str, Any], catalog: ZendeskCatalog
 ) -> list[dict[str, Any]]:
     current = {int(f["id"]): f.get("value") for f in ticket.get("custom_fields") or []}
     changed = []
-    for title, value in (decision.get("fields") or {}).items():
+    for title, value in decision.fields.items():
         info = catalog.field(title)
         wanted = option_tag(catalog, title, value)
         have = current.get(info.id)
@@ -94,41 +118,19 @@ def _fields(
 
 
 def _tags(
-    decision: dict[str, Any], ticket: dict[str, Any], macro: dict[str, Any] | None
+    decision: Decision, ticket: dict[str, Any], macro: dict[str, Any] | None
 ) -> tuple[set[str], set[str]]:
     before = set(ticket.get("tags") or [])
     after = set(before)
     if macro and isinstance(macro.get("tags"), list):
         after |= set(macro["tags"])
-    tags = decision.get("tags") or {}
-    after |= set(tags.get("add") or [])
-    after -= set(tags.get("remove") or [])
+    after |= set(decision.tags.add)
+    after -= set(decision.tags.remove)
     return before, after
 
 
-def plan_reply(decision: dict[str, Any], ticket: dict[str, Any]) -> TicketWrite | None:
-    """The public reply to the requester, before the decision's own update; None when the
-    decision has none, or it was sent (its marker is on the ticket)."""
-    reply = decision.get("public_reply")
-    marker = decision_marker(decision)
-    tags = set(ticket.get("tags") or [])
-    if not reply or marker in tags or reply_marker(marker) in tags:
-        return None
-    changes = {
-        "comment": {"body": str(reply), "public": True},
-        "tags": sorted(tags | {reply_marker(marker)}),
-    }
-    return TicketWrite(int(ticket["id"]), changes, reply_marker(marker), ["public reply"])
-
-
-def _answered(decision: dict[str, Any], ticket: dict[str, Any]) -> bool:
-    """A public reply goes (or went) out with this decision."""
-    marker = decision_marker(decision)
-    return bool(decision.get("public_reply")) or reply_marker(marker) in (ticket.get("tags") or [])
-
-
 def plan_ticket_write(
-    decision: dict[str, Any],
+    decision: Decision,
     ticket: dict[str, Any],
     policy: Policy,
     catalog: ZendeskCatalog,
@@ -145,19 +147,19 @@ def plan_ticket_write(
         return None
     changes: dict[str, Any] = {}
     summary: list[str] = []
-    queue = None if keep_place else decision.get("queue")
+    queue = None if keep_place else decision.queue
     if queue:
         group_id = catalog.group_id(policy.queues[queue].group)
         if ticket.get("group_id") != group_id:
             changes |= {"group_id": group_id, "assignee_id": None}
             summary.append(f"group -> {queue}")
-    status = None if keep_place else decision.get("status")
-    if status == SOLVED and not _answered(decision, ticket):
+    status = None if keep_place else decision.status
+    if status == SOLVED and not _answered(decision, ticket, marker):
         status = None  # never solved without an answer (routing keeps it open; this is the net)
     if status and status != str(ticket.get("status", "")).lower():
         changes["status"] = status
         summary.append(f"status -> {status}")
-    form = decision.get("form")
+    form = decision.form
     if form:
         form_id = catalog.form_id(form)
         if ticket.get("ticket_form_id") != form_id:
@@ -180,13 +182,13 @@ def plan_ticket_write(
         return None
     if macro and macro.get("macro_id"):
         changes["macro_id"] = macro["macro_id"]
-        summary.append(f"macro {decision.get('macro')}")
-    sent = {reply_marker(marker)} if decision.get("public_reply") else set()
+        summary.append(f"macro {decision.macro}")
+    sent = {reply_marker(marker)} if decision.public_reply else set()
     changes["tags"] = sorted(after | {marker} | sent)
     return TicketWrite(ticket_id=int(ticket["id"]), changes=changes, marker=marker, summary=summary)
 
 
-def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> TicketWrite | None:
+def plan_linked_note(decision: Decision, ticket: dict[str, Any]) -> TicketWrite | None:
     """A note the decision puts on another ticket (e.g. the mediation ticket)."""
     notes = notes_for(decision, int(ticket["id"]))
     if not notes:
@@ -201,6 +203,6 @@ def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> Ticket
     return TicketWrite(int(ticket["id"]), changes, marker, [f"{len(notes)} linked note(s)"])
 
 
-def linked_ticket_ids(decision: dict[str, Any], own_id: int) -> list[int]:
-    ids = {int(n["ticket_id"]) for n in decision.get("notes") or [] if n.get("ticket_id")}
+def linked_ticket_ids(decision: Decision, own_id: int) -> list[int]:
+    ids = {n.ticket_id for n in decision.notes if n.ticket_id}
     return sorted(ids - {own_id})

@@ -48,7 +48,7 @@ import httpx
 import pytest
 
 from app.sandbox import SandboxState
-from app.worker.plan import MARKER_PREFIX, decision_marker
+from app.worker.plan import MARKER_PREFIX, recorded_decision_marker
 from tests.integration.scale.scale_helpers import (
     LEASE_LOG_DDL,
     POSTGRES_URL,
@@ -183,7 +183,7 @@ async def _drain(url: str, sandbox_url: str, tickets: list[int], logs: Path) -> 
         markers: dict[int, set[str]] = defaultdict(set)
         per_event: Counter[int] = Counter()
         for row in await conn.fetch("SELECT ticket_id, event_id, decision FROM decisions"):
-            markers[int(row["ticket_id"])].add(decision_marker(_json(row["decision"])))
+            markers[int(row["ticket_id"])].add(recorded_decision_marker(_json(row["decision"])))
             per_event[int(row["event_id"])] += 1
     finally:
         await conn.close()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.routing import Policy, TicketFacts, decide
+from app.routing import Decision, Policy, TicketFacts, decide
 from app.routing.policy_loader import parse_policy
 from app.routing.policy_schema import AgentField
 from app.store import DecisionRecord
@@ -128,11 +128,11 @@ def hand_off_facts() -> dict[str, Any]:
     }
 
 
-def decided(policy: Policy, facts: dict[str, Any], day: dt.date) -> dict[str, Any]:
+def decided(policy: Policy, facts: dict[str, Any], day: dt.date) -> Decision:
+    """As the worker decides: the decision with its case-facts key."""
     model = TicketFacts.model_validate(facts)
-    decision = decide(model, policy, day).model_dump(mode="json")
-    decision["facts_key"] = facts_key(model.model_dump(mode="json", exclude_none=True))
-    return decision
+    key = facts_key(model.model_dump(mode="json", exclude_none=True))
+    return decide(model, policy, day).model_copy(update={"facts_key": key})
 
 
 def test_the_marker_does_not_depend_on_the_day_or_the_ticket_state(policy: Policy) -> None:
@@ -153,19 +153,19 @@ def test_ownership_holds_without_new_facts_and_keeps_the_agents_place(policy: Po
         event_id=1,
         policy_version="v",
         facts={},
-        decision=first,
+        decision=first.model_dump(mode="json"),
         writes=[{"ticket_id": 7}],
         decided_at=dt.datetime(2024, 6, 12, 9, tzinfo=dt.UTC),
     )
     hand_off = last_hand_off([record])
     assert hand_off is not None and hand_off.queue == "Client Retention Tier 2"
     ticket = {"id": 7, "updated_at": "2024-06-13T10:00:00Z"}
-    same = judge(hand_off, first, ticket, "Client Retention Tier 2", policy, DAY)
+    same = judge(hand_off, first.facts_key, ticket, "Client Retention Tier 2", policy, DAY)
     assert same.hold is not None and same.hold.startswith("held: handed to Client Retention")
-    moved = judge(hand_off, first, ticket, "Customer Support", policy, DAY)
+    moved = judge(hand_off, first.facts_key, ticket, "Customer Support", policy, DAY)
     assert moved.hold == "held: owned by agent since 2024-06-13T10:00:00Z"
     new = decided(policy, hand_off_facts() | {"related_rt_link": "https://rt/9"}, DAY)
-    acted = judge(hand_off, new, ticket, "Customer Support", policy, DAY)
+    acted = judge(hand_off, new.facts_key, ticket, "Customer Support", policy, DAY)
     assert acted.hold is None and acted.keep_place
 
 
@@ -178,14 +178,14 @@ def follow_up_facts() -> dict[str, Any]:
 
 def test_solved_only_with_a_public_reply(policy: Policy, catalog: ZendeskCatalog) -> None:
     decision = decided(policy, follow_up_facts(), DAY)
-    assert decision["status"] == "solved" and decision["public_reply"]
+    assert decision.status == "solved" and decision.public_reply
     ticket = {"id": 7, "status": "open", "tags": [], "updated_at": "t"}
     reply = plan_reply(decision, ticket)
     assert reply is not None and reply.changes["comment"]["public"] is True
     own = plan_ticket_write(decision, ticket, policy, catalog)
     assert own is not None and own.changes["status"] == "solved"
     assert reply.marker in own.changes["tags"], "the retry knows the reply went out"
-    silent = decision | {"public_reply": None}
+    silent = decision.model_copy(update={"public_reply": None})
     kept = plan_ticket_write(silent, ticket, policy, catalog)
     assert kept is not None and "status" not in kept.changes
 
@@ -198,8 +198,8 @@ def test_public_replies_off_keeps_the_ticket_open_with_the_reply_drafted(
     )
     quiet = parse_policy(text.encode())
     decision = decided(quiet, follow_up_facts(), DAY)
-    assert decision["status"] == "open" and decision["public_reply"] is None
-    own = next(n for n in decision["notes"] if n["ticket_id"] == 7)["body"]
+    assert decision.status == "open" and decision.public_reply is None
+    own = next(n for n in decision.notes if n.ticket_id == 7).body
     assert "Reply drafted for the user (public replies are off" in own
     assert "Thank you for following up." in own
 
