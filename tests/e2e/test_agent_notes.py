@@ -234,7 +234,9 @@ FAMILIES: dict[str, list[Case]] = {
         Case(
             "follow-up, Mediation ticket solved",
             Contract("C-W2"),
-            dispute("C-W2", inquiry="follow_up"),
+            # the agent says the user brings new information (a solved case is not reopened
+            # for a plain "any news?")
+            dispute("C-W2", inquiry="follow_up", more={"New Information for Mediation": "Yes"}),
             "with_mediation_reassign",
             ["[TEAM] Customer Support", "[ZD TICKET #] https://acme.zendesk.com/agent/tickets/"],
             mediation_ticket="solved",
