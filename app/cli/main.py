@@ -1,4 +1,5 @@
-"""`python -m app <command>`: serve, demo, sandbox, simulate."""
+"""`python -m app <command>`: serve, worker, demo, sandbox, simulate, check-config, replay,
+dead-letters, install-zendesk. `-v` before the command: tracebacks and retry lines too."""
 
 from __future__ import annotations
 
@@ -11,9 +12,19 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from app.cli.errors import OneLineErrors, configure_cli_logging, report
 from app.core.settings import Settings, SettingsError, load_settings
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, cls=OneLineErrors)
+
+
+@cli.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Show tracebacks and retry lines")
+    ] = False,
+) -> None:
+    configure_cli_logging(verbose)
 
 
 def _fail(message: str) -> NoReturn:
@@ -68,11 +79,19 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option(help="Keep the service and sandbox running after the table")
     ] = False,
+    port: Annotated[
+        int, typer.Option(help="The service's port (0: any free one)", min=0, max=65535)
+    ] = 0,
+    sandbox_port: Annotated[
+        int,
+        typer.Option(help="The sandbox's port (0: --port + 1, or any free one)", min=0, max=65535),
+    ] = 0,
 ) -> None:
-    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results."""
+    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results;
+    with --keep-running, the URLs, the tokens and an `export` block for the CLI."""
     from app.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(keep_running=keep_running))
+    raise typer.Exit(run_demo(keep_running=keep_running, port=port, sandbox_port=sandbox_port))
 
 
 @cli.command()
@@ -89,6 +108,7 @@ def simulate(
     from pydantic import ValidationError
 
     from app.routing import PolicyError, TicketFacts, decide, default_policy_path, load_policy
+    from app.routing.unknown_keys import describe_unknown, unknown_keys, with_unknown_keys
 
     try:
         today = date.fromisoformat(now) if now else datetime.now(UTC).date()
@@ -111,7 +131,13 @@ def simulate(
             )
             failed = True
             continue
-        typer.echo(json.dumps(decide(facts, policy, today).model_dump(mode="json")))
+        unknown = unknown_keys(item, TicketFacts)
+        if unknown:
+            typer.echo(
+                f"warning: input {number}: {describe_unknown(unknown, TicketFacts)}", err=True
+            )
+        decision = with_unknown_keys(decide(facts, policy, today), unknown, TicketFacts)
+        typer.echo(json.dumps(decision.model_dump(mode="json")))
     if failed:
         raise typer.Exit(1)
 
@@ -145,8 +171,7 @@ def _json_items(text: str) -> list[object]:
 
 def _settings_or_exit(*required: str) -> Settings:
     try:
-        settings = load_settings()
-        settings.require(*required)
+        settings = load_settings(*required)
     except SettingsError as exc:
         _fail(str(exc))
     return settings
@@ -154,20 +179,23 @@ def _settings_or_exit(*required: str) -> Settings:
 
 @cli.command("check-config")
 def check_config_command() -> None:
-    """Check every name in the policy against the Zendesk account; non-zero if any is missing."""
+    """Check every name in the policy against the Zendesk account, and say what the
+    service user's role allows; non-zero if a name is missing."""
     from app.core.metrics import Metrics
     from app.runtime.lifespan import build_zendesk, load_configured_policy
-    from app.zendesk.setup.checks import check_config, render_rows
+    from app.zendesk.permissions import Permissions, render_permissions
+    from app.zendesk.setup.checks import check_config, render_rows, service_permissions
 
     settings = _settings_or_exit()
     policy = load_configured_policy(settings)
 
-    async def run() -> list[Any]:
+    async def run() -> tuple[list[Any], Permissions]:
         async with build_zendesk(settings, Metrics()) as client:
-            return await check_config(client, policy)
+            return await check_config(client, policy), await service_permissions(client)
 
-    rows = asyncio.run(run())
+    rows, permissions = asyncio.run(run())
     typer.echo(render_rows(rows))
+    typer.echo(render_permissions(permissions))
     if any(not r.found for r in rows):
         raise typer.Exit(1)
 
@@ -259,10 +287,7 @@ def install_zendesk_command(
     from app.zendesk.setup import (
         InstallError,
         InstallNames,
-        InstallResult,
         load_install_settings,
-        render_plan,
-        render_secret,
         run_install,
         webhook_endpoint,
     )
@@ -274,12 +299,6 @@ def install_zendesk_command(
         webhook_endpoint(service_url)
     except (SettingsError, PolicyError, ValueError) as exc:
         _fail(str(exc))
-
-    def show(result: InstallResult | None) -> None:
-        if result is not None:
-            typer.echo(render_plan(result))
-            if secret := render_secret(result):
-                typer.echo(secret)
 
     try:
         result = asyncio.run(
@@ -293,12 +312,22 @@ def install_zendesk_command(
             )
         )
     except InstallError as exc:
-        show(exc.result)
-        typer.echo(f"error: {exc}", err=True)
+        _show_install(exc.result)
+        typer.echo(f"error: {report(exc)}", err=True)
         raise typer.Exit(1) from None
-    show(result)
+    _show_install(result)
     if result.conflicts:
         raise typer.Exit(1)
+
+
+def _show_install(result: Any) -> None:
+    """The plan (or what was done) and, once, a new webhook's signing secret."""
+    from app.zendesk.setup import render_plan, render_secret
+
+    if result is not None:
+        typer.echo(render_plan(result))
+        if secret := render_secret(result):
+            typer.echo(secret)
 
 
 def main() -> None:

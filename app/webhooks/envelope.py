@@ -18,7 +18,10 @@ from typing import Any
 
 from app.core.ids import MAX_ID
 from app.core.textsafe import clean
+from app.webhooks.signature import TIMESTAMP_HEADER
 
+#: Zendesk's id of one delivery. Not covered by the signature, so never part of a
+#: dedupe key: a replayed capture with a fresh invocation id must stay a duplicate.
 INVOCATION_HEADER = "x-zendesk-webhook-invocation-id"
 TICKET_EVENT_PREFIX = "zen:event-type:ticket."
 EVENT_TYPE_PREFIX = "zen:event-type:"
@@ -106,12 +109,8 @@ def _subscription_event(data: dict[str, Any], event_type: str) -> InboundEvent:
     event_id = data.get("id")
     if not isinstance(event_id, str | int) or not str(event_id).strip():
         raise PayloadError(422, "event has no 'id'")
-    detail = data.get("detail")
-    ticket_id = ticket_id_from(detail.get("id")) if isinstance(detail, dict) else None
-    subject = data.get("subject")
-    if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
-        ticket_id = ticket_id_from(subject.removeprefix("zen:ticket:"))
     is_ticket = event_type.startswith(TICKET_EVENT_PREFIX)
+    ticket_id = _event_ticket_id(data) if is_ticket else None  # user.* ids are users
     if is_ticket and ticket_id is None:
         raise PayloadError(422, "ticket event has no ticket id in 'detail.id' or 'subject'")
     return InboundEvent(
@@ -122,6 +121,15 @@ def _subscription_event(data: dict[str, Any], event_type: str) -> InboundEvent:
         payload=data,
         processable=is_ticket,
     )
+
+
+def _event_ticket_id(data: dict[str, Any]) -> int | None:
+    detail = data.get("detail")
+    ticket_id = ticket_id_from(detail.get("id")) if isinstance(detail, dict) else None
+    subject = data.get("subject")
+    if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
+        ticket_id = ticket_id_from(subject.removeprefix("zen:ticket:"))
+    return ticket_id
 
 
 def _trigger_event(data: dict[str, Any], body: bytes, headers: Mapping[str, str]) -> InboundEvent:
@@ -153,12 +161,13 @@ def bounded_key(key: str) -> str:
 def _trigger_dedupe_key(
     ticket_id: int, data: dict[str, Any], body: bytes, headers: Mapping[str, str]
 ) -> str:
-    """ticket + updated_at names one ticket state; the invocation id is stable
-    across Zendesk's retries of one delivery; the body hash is the last resort."""
+    """Only signed data names a delivery, so a captured one replayed with any
+    other headers is a duplicate: ticket + `updated_at` (in the signed body) names
+    one ticket state; without it, ticket + signature timestamp + body hash name one
+    delivery (Zendesk's redelivery repeats both; a replay cannot change either
+    without breaking the signature)."""
     updated_at = data.get("updated_at")
     if isinstance(updated_at, str) and updated_at.strip():
         return f"trg:{ticket_id}:{updated_at.strip()}"
-    invocation = headers.get(INVOCATION_HEADER)
-    if invocation:
-        return f"inv:{invocation.strip()}"
-    return f"body:{hashlib.sha256(body).hexdigest()}"
+    signed_at = headers.get(TIMESTAMP_HEADER, "").strip()
+    return f"sig:{ticket_id}:{signed_at}:{hashlib.sha256(body).hexdigest()}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,14 @@ def plan_reply(decision: Decision, ticket: dict[str, Any]) -> TicketWrite | None
 def _answered(decision: Decision, ticket: dict[str, Any], marker: str) -> bool:
     """A public reply goes (or went) out with this decision."""
     return bool(decision.public_reply) or reply_marker(marker) in (ticket.get("tags") or [])
+
+
+def carries_marker(tags: Iterable[object], decision: dict[str, Any]) -> bool:
+    """True when `tags` (a ticket's, or a kept write intent's marker) hold the
+    marker of `decision` (as recorded, JSON): that decision was applied there.
+    Crash recovery (`intents.py`) asks only this, so it follows however the
+    marker is made."""
+    return recorded_decision_marker(decision) in {str(tag) for tag in tags}
 
 
 def notes_for(decision: Decision, ticket_id: int) -> list[str]:

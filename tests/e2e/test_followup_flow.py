@@ -301,7 +301,8 @@ def test_duplicate_deliveries_and_echoes_write_once(zd: httpx.Client, api: httpx
 
 def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client, api: httpx.Client):
     """The note lands on the Mediation ticket, then Zendesk fails the agent's ticket
-    until the attempt gives up; the retry writes only the agent's ticket."""
+    until the attempt gives up; the retry writes only the agent's ticket and records
+    both writes."""
     desk = Desk(zd)
     desk.market("C-FU5")
     mediation = desk.mediation_ticket("C-FU5")
@@ -332,8 +333,11 @@ def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client,
     puts = [r for r in requests if r["method"] == "PUT"]
     assert [r["status"] for r in puts if r["path"].endswith(f"/{mediation['id']}")] == [200]
     record = decisions(api, follow_up["id"])[0]
-    # the public reply and the decision's own update; the Mediation ticket's note is not redone
-    assert [w["ticket_id"] for w in record["writes"]] == [follow_up["id"], follow_up["id"]]
+    # the first attempt's note is recorded with the retry's writes (its write intent); the
+    # retry sends the public reply, then the decision's own update
+    ids = [w["ticket_id"] for w in record["writes"]]
+    assert ids == [mediation["id"], follow_up["id"], follow_up["id"]]
+    assert [bool(w.get("recovered")) for w in record["writes"]] == [True, False, False]
     assert len(desk.public_replies(follow_up["id"])) == 1
 
 
