@@ -94,7 +94,9 @@ class BatchPipeline:
         found = {
             int(t["id"]): t
             for t in await zendesk.show_many(
-                [e.ticket_id for e in with_ticket if e.ticket_id], priority=priority
+                [e.ticket_id for e in with_ticket if e.ticket_id],
+                include=("comment_count",),  # no comments read for a one-comment ticket
+                priority=priority,
             )
         }
         mediation = await self._mediation_group_ids()

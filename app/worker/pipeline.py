@@ -229,6 +229,8 @@ class Pipeline:
 
     async def _latest_public_comment(self, ticket: dict[str, Any], priority: Priority) -> str:
         """The requester's latest public comment after the description (not our replies)."""
+        if isinstance(ticket.get("comment_count"), int) and ticket["comment_count"] <= 1:
+            return ""  # the description alone (`comment_count` sideload): no read
         comments = await self.zendesk.list_comments(int(ticket["id"]), priority=priority)
         requester = ticket.get("requester_id")
         public = [

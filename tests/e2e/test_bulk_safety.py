@@ -162,6 +162,7 @@ def test_clean_backlog_costs_no_read_per_ticket(
         wait_for(lambda: _all_done(api, echoes), timeout=60, what="echoes processed")
         echo_calls = _zendesk(state.request_log())
     assert not [p for _, p in log if "/macros/" in p], "no macro apply read"
+    assert not [p for _, p in log if p.endswith("/comments")], "comment_count says: one"
     assert not [p for m, p in log if m == "GET" and p.rsplit("/", 1)[-1].isdigit()]
     assert [p for m, p in log if m == "PUT"] == ["/api/v2/tickets/update_many"]
     assert len([p for _, p in log if p == "/api/v2/tickets/show_many"]) == 2  # read, read back

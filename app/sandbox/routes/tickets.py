@@ -40,7 +40,11 @@ async def list_tickets(request: Request, state: StateDep) -> JSONResponse:
 @router.get("/tickets/show_many")
 async def show_many(request: Request, state: StateDep) -> JSONResponse:
     ids = parse_ids(request.query_params.get("ids"))
-    return ok({"tickets": state.tickets.show_many(ids)})
+    tickets = state.tickets.show_many(ids)
+    if "comment_count" in request.query_params.get("include", "").split(","):
+        for ticket in tickets:
+            ticket["comment_count"] = len(state.tickets.comments(ticket["id"]))
+    return ok({"tickets": tickets})
 
 
 @router.put("/tickets/update_many")

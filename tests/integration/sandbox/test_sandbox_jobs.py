@@ -197,3 +197,13 @@ def test_bulk_safe_update_ignored_overwrites_a_change_made_after_the_read(
     assert job(zd, queued["job_status"])["results"][0]["success"] is True
     after = zd.get(f"/api/v2/tickets/{ticket['id']}").json()["ticket"]
     assert (after["status"], after["priority"]) == ("solved", "high")
+
+
+def test_show_many_sideloads_comment_count(zd: httpx.Client) -> None:
+    ticket = create_ticket(zd)
+    plain = zd.get("/api/v2/tickets/show_many", params={"ids": ticket["id"]}).json()
+    assert "comment_count" not in plain["tickets"][0]
+    counted = zd.get(
+        "/api/v2/tickets/show_many", params={"ids": ticket["id"], "include": "comment_count"}
+    ).json()
+    assert counted["tickets"][0]["comment_count"] == 1
