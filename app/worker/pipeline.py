@@ -153,7 +153,7 @@ class Pipeline:
     ) -> Evaluation:
         """Read the ticket fresh, decide, and plan the writes; writes nothing."""
         bundle = await self.zendesk.get_ticket(
-            ticket_id, include=("users", "organizations"), priority=priority
+            ticket_id, include=("users", "organizations", "comment_count"), priority=priority
         )
         return await self.evaluate_ticket(bundle["ticket"], today, priority)
 
@@ -321,7 +321,7 @@ class Pipeline:
     async def _decide_and_apply(self, event: StoredEvent, ticket_id: int, today: date) -> Result:
         priority = zendesk_priority(event.priority)
         bundle = await self.zendesk.get_ticket(
-            ticket_id, include=("users", "organizations"), priority=priority
+            ticket_id, include=("users", "organizations", "comment_count"), priority=priority
         )
         ticket = bundle["ticket"]
         repaired = await self._merge_signs(ticket, today, priority)
