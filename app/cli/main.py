@@ -313,11 +313,21 @@ def install_zendesk_command(
         )
     except InstallError as exc:
         _show_install(exc.result)
-        typer.echo(f"error: {report(exc)}", err=True)
-        raise typer.Exit(1) from None
+        _install_failed(exc)
     _show_install(result)
     if result.conflicts:
         raise typer.Exit(1)
+
+
+def _install_failed(exc: Exception) -> NoReturn:
+    from app.core.failures import chain
+    from app.zendesk import Forbidden
+
+    line = report(exc)  # with -v, the traceback too
+    if any(isinstance(link, Forbidden) for link in chain(exc)):
+        line = str(exc)  # the installer's line names the step and the role it needs
+    typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(1) from None
 
 
 def _show_install(result: Any) -> None:
