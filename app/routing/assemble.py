@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import merge_guard
+from . import deadlines, merge_guard
 from .arbitration import report as arbitration_report
 from .context import Context
 from .decision import (
@@ -41,7 +41,7 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
         macro=macro_title(ctx) if outcome.macro else None,
         tags=tag_changes(ctx, outcome),
         fields=dispute_fields(ctx) if outcome.dispute_form else {},
-        notes=merged_notes(outcome.notes),
+        notes=merged_notes(outcome.notes + clock_note(ctx, outcome)),
         merge=merge_verdict(ctx, outcome),
         reply_guidance=outcome.guidance,
         trace=ctx.trace.steps,
@@ -52,7 +52,14 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
         missing=outcome.missing,
         arbitration=arbitration_report(ctx),
         follow_up=FollowUp(after=follow_up[0], reason=follow_up[1]) if follow_up else None,
+        deadlines=[] if outcome.path in HANDS_OFF else deadlines.listed(ctx),
     )
+
+
+def clock_note(ctx: Context, outcome: Outcome) -> list[Note]:
+    """The running (and just-ended) clocks, in plain words, on the agent's ticket."""
+    body = None if outcome.path in HANDS_OFF else deadlines.note(ctx)
+    return [ctx.note(body)] if body else []
 
 
 def tag_changes(ctx: Context, outcome: Outcome) -> TagChanges:
@@ -60,7 +67,7 @@ def tag_changes(ctx: Context, outcome: Outcome) -> TagChanges:
     if outcome.path in HANDS_OFF:
         return TagChanges()
     roles = ctx.policy.tag_roles
-    add = [roles.routed, ctx.policy.path_tag(outcome.path.value)]
+    add = [roles.routed, ctx.policy.path_tag(outcome.path.value), *deadlines.tags(ctx)]
     if outcome.path == Path.NEEDS_INFO:
         add.append(roles.needs_info)
     current = ctx.facts.ticket.tags or []

@@ -6,7 +6,7 @@ be sent back to the CS agent": an ineligible case is never sent there.
 
 from __future__ import annotations
 
-from . import eligibility, guidance, notes
+from . import deadlines, eligibility, guidance, notes
 from .arbitration import report as arbitration_report
 from .asking import ask
 from .context import Context
@@ -74,6 +74,8 @@ def eligible(ctx: Context, result: Eligibility) -> Outcome:
 
 
 def close_first(ctx: Context, result: Eligibility) -> Outcome:
+    if result.last_payment is not None:  # the advice holds only while the window runs
+        deadlines.track(ctx, "mediation_window", result.last_payment)
     lines = guidance.lines(ctx, "close_contract_first", window_days=ctx.policy.windows.mediation)
     if (ctx.contract.funds_in_escrow or 0) > 0 and ctx.is_fixed_price():
         lines += guidance.lines(ctx, "escrow_in_product")

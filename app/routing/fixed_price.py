@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from . import calendar
+from . import calendar, deadlines
 from .context import Context
 from .eligibility_result import Code, Eligibility, unknown
 from .facts import ContractStatus, RefundStatus, Role
@@ -58,7 +58,7 @@ def refund_request(ctx: Context) -> Eligibility | None:
 
 def pending_refund(ctx: Context, requested_on: dt.date) -> Eligibility | None:
     window = ctx.policy.windows.refund_response
-    lapse = calendar.shift(requested_on, window)
+    lapse = deadlines.track(ctx, "refund_response", requested_on)
     why = calendar.describe("refund request", requested_on, ctx.now, window)
     if ctx.now > lapse:
         ctx.trace.add("refund_request", "lapsed", f"{why}; the freelancer's time lapsed on {lapse}")
@@ -96,8 +96,12 @@ def close_first(ctx: Context, released: Eligibility) -> Eligibility:
 
 def closed_escrow(ctx: Context, amount: str) -> Eligibility:
     request = ctx.contract.refund_request
-    if request is not None and request.status in (RefundStatus.ACCEPTED, RefundStatus.LAPSED):
-        why = f"the refund request was {request.status.value}: the escrow ({amount}) is refunded"
+    lapsed = deadlines.is_over(ctx, "refund_response")  # still "pending" once its 7 days are over
+    if request is not None and (
+        lapsed or request.status in (RefundStatus.ACCEPTED, RefundStatus.LAPSED)
+    ):
+        state = "lapsed" if lapsed else str(request.status and request.status.value)
+        why = f"the refund request {state}: the escrow ({amount}) is refunded"
         return Eligibility(False, Code.ESCROW_REFUNDED, why)
     why = f"{amount} is in escrow on a closed contract: the client requests its return in-product"
     return Eligibility(False, Code.CLOSED_FP_ESCROW, why)

@@ -23,6 +23,7 @@ from .policy_schema import (
     AbuseSpec,
     ArbitrationSpec,
     CalendarSpec,
+    DeadlineSpec,
     FieldOptions,
     Links,
     MergeGuard,
@@ -84,6 +85,7 @@ class Policy(Part):
     links: Links
     notes: dict[str, str]
     guidance: dict[str, list[str]]
+    deadlines: dict[str, DeadlineSpec]
 
     _templates: dict[tuple[str | int, ...], Template] = PrivateAttr(default_factory=dict)
     _business: BusinessCalendar | None = PrivateAttr(default=None)
@@ -120,7 +122,9 @@ class Policy(Part):
 
     def owns_tag(self, tag: str) -> bool:
         """True for the tags this service sets and removes by itself."""
-        return tag in self.service_tags or tag.startswith(self.tag_roles.path_prefix)
+        if tag in self.service_tags or tag.startswith(self.tag_roles.path_prefix):
+            return True
+        return any(spec.tag == tag for spec in self.deadlines.values())
 
     def zendesk_names(self) -> ZendeskNames:
         """Every Zendesk name the policy relies on, for `check-config`."""
