@@ -27,9 +27,9 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from app.demo_cases import DemoCase
+from app.cli.demo_cases import DemoCase
+from app.core.serving import ThreadedServer, free_port
 from app.sandbox import SandboxState, create_sandbox_app
-from app.serving import ThreadedServer, free_port
 from app.store import NewEvent, open_store
 from app.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -136,7 +136,7 @@ def stamp_now() -> str:
 def signed(
     payload: Mapping[str, Any], *, secret: str = SECRET, stamp: str | None = None
 ) -> tuple[bytes, dict[str, str]]:
-    """Body and headers exactly as Zendesk sends them (see `app.demo.signed_post`)."""
+    """Body and headers exactly as Zendesk sends them (see `app.cli.demo.signed_post`)."""
     body = json.dumps(payload).encode()
     stamp = stamp or stamp_now()
     headers = {

@@ -54,7 +54,7 @@ from _common import (
     unique_payloads,
 )
 
-from app.serving import free_port
+from app.core.serving import free_port
 from app.store import NewEvent, open_store
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 
-from app.demo import SandboxSeeder, demo_settings, signed_post
-from app.demo_cases import hourly_case
-from app.main import create_app
+from app.api.app import create_app
+from app.cli.demo import SandboxSeeder, demo_settings, signed_post
+from app.cli.demo_cases import hourly_case
+from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState, create_sandbox_app
-from app.serving import ThreadedServer
 
 SECRET, ADMIN = "bench-secret", "bench-admin"
 

@@ -36,10 +36,10 @@ import asyncpg
 import httpx
 from sqlalchemy import func, insert, select, text
 
-from app.demo import SandboxSeeder
-from app.demo_cases import hourly_case
+from app.cli.demo import SandboxSeeder
+from app.cli.demo_cases import hourly_case
+from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState, create_sandbox_app
-from app.serving import ThreadedServer
 from app.store import EventStatus, Priority, SqlEventStore, create_store
 from app.store.postgres import CHANNEL
 from app.store.tables import events

@@ -1,7 +1,7 @@
 """Zendesk economy: API calls per routed ticket over the playbook's paths, and the time
 to drain a backlog under a 100 ticket-updates/min limit with and without `update_many`.
 
-Part 1, the mix: one ticket per path of `app.demo_cases.demo_cases` (ten paths), each
+Part 1, the mix: one ticket per path of `app.cli.demo_cases.demo_cases` (ten paths), each
 sent as a signed webhook to the service (in-process, with its worker) and processed
 alone, so every sandbox request (`GET /_sandbox/requests`) belongs to one decision.
 Then each webhook is sent a second time with the ticket's new `updated_at`, as
@@ -55,12 +55,12 @@ from _common import (
     today,
 )
 
-from app.demo import demo_settings, signed_post
-from app.demo_cases import demo_cases
-from app.main import create_app
+from app.api.app import create_app
+from app.cli.demo import demo_settings, signed_post
+from app.cli.demo_cases import demo_cases
+from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState
 from app.sandbox.context import parse_iso
-from app.serving import ThreadedServer
 from app.store import EventStore, open_store
 
 BACKLOG = 10_000

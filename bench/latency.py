@@ -46,10 +46,10 @@ from _common import (
     today,
 )
 
-from app.demo_cases import demo_cases
+from app.cli.demo_cases import demo_cases
+from app.core.serving import free_port
 from app.sandbox import SandboxState
 from app.sandbox.context import parse_iso
-from app.serving import free_port
 
 
 def run(tickets: int, rate: float, delay_ms: int, timeout: float) -> int:

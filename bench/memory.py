@@ -50,9 +50,9 @@ from _common import (
     unique_payloads,
 )
 
-from app.demo_cases import demo_cases
+from app.cli.demo_cases import demo_cases
+from app.core.serving import free_port
 from app.sandbox import SandboxState
-from app.serving import free_port
 from app.store import open_store
 
 STEP = 5_000  # intake: webhooks per step (signed just before it is sent)

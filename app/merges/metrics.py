@@ -1,6 +1,6 @@
 """Counters for merges, repairs and ping-pong, on the app's own registry.
 
-`app/metrics.py` builds one registry per app instance; these counters are
+`app/core/metrics.py` builds one registry per app instance; these counters are
 registered on it once (`merge_metrics(services.metrics)`), so they appear on
 `GET /metrics` next to the others.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter
 
-from app.metrics import Metrics
+from app.core.metrics import Metrics
 
 
 @dataclass(frozen=True, slots=True)

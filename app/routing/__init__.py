@@ -11,7 +11,8 @@ every playbook rule to the code and tests here.
 from .decision import Decision
 from .engine import decide
 from .facts import TicketFacts
-from .policy import Policy, PolicyError, default_policy_path, load_policy
+from .policy import Policy, PolicyError
+from .policy_loader import default_policy_path, load_policy
 
 __all__ = [
     "Decision",

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from app import textsafe
+from app.core import textsafe
 from app.store.base import StoreUnavailable
 from app.store.migrate import upgrade_to_head
 from app.store.sql_store import (

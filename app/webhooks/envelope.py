@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.ids import MAX_ID
-from app.textsafe import clean
+from app.core.ids import MAX_ID
+from app.core.textsafe import clean
 
 INVOCATION_HEADER = "x-zendesk-webhook-invocation-id"
 TICKET_EVENT_PREFIX = "zen:event-type:ticket."

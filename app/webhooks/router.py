@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from app.deps import services_of
+from app.runtime.deps import services_of
 from app.store import NewEvent, StoreUnavailable
 from app.webhooks import envelope, signature
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.marketplace import MarketplaceClient
+from app.marketplace.client import MarketplaceClient
 from app.routing import Policy, TicketFacts
 from app.worker.followup import LinkSearch, find_mediation_ticket
 from app.worker.ticket_view import field_value

@@ -36,12 +36,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.marketplace import MarketplaceClient
+from app.marketplace.client import MarketplaceClient
 from app.merges.kinds import closed_by_merge, mediation_kind
 from app.merges.log import MergeLog
 from app.merges.metrics import MergeMetrics
 from app.routing import Policy, TicketFacts, decide
-from app.services import CatalogHolder
+from app.runtime.container import CatalogHolder
 from app.store import EventStore, StoredEvent
 from app.worker.facts import gather
 from app.worker.pingpong import LoopGuard

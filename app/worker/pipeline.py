@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from app.marketplace import MarketplaceClient
+from app.marketplace.client import MarketplaceClient
 from app.merges.kinds import group_name
 from app.merges.log import merge_log
 from app.merges.metrics import MergeMetrics, merge_metrics
 from app.routing import Policy, TicketFacts, decide
-from app.services import CatalogHolder, Services, utc_now
+from app.runtime.container import CatalogHolder, Services, utc_now
 from app.store import DecisionRecord, EventStore, StoredEvent
 from app.store import Priority as EventPriority
 from app.worker.facts import gather_case

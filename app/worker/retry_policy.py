@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.marketplace import MarketplaceError
+from app.marketplace.client import MarketplaceError
 from app.store import StoreUnavailable
 from app.worker.pipeline import ConflictStorm
 from app.zendesk import (

@@ -14,7 +14,7 @@ import socket
 import uuid
 from typing import Any
 
-from app.services import Services
+from app.runtime.container import Services
 from app.store import StoredEvent, StoreUnavailable
 from app.worker.batch import BatchPipeline
 from app.worker.pipeline import Result, pipeline_for

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from app.heap import freeze_startup_objects
-from app.main import services_lifespan
-from app.settings import Settings
+from app.core.heap import freeze_startup_objects
+from app.core.settings import Settings
+from app.runtime.lifespan import services_lifespan
 from app.worker.runner import Worker
 
 

@@ -174,7 +174,7 @@ class _Secret(Protocol):
 
 
 class AuthSettings(Protocol):
-    """The settings `build_auth` reads (`app.settings.Settings` has them)."""
+    """The settings `build_auth` reads (`app.core.settings.Settings` has them)."""
 
     @property
     def zendesk_email(self) -> str | None: ...

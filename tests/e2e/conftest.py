@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo import SandboxSeeder, demo_settings, signed_post
-from app.demo_cases import DemoCase
-from app.main import create_app
+from app.api.app import create_app
+from app.cli.demo import SandboxSeeder, demo_settings, signed_post
+from app.cli.demo_cases import DemoCase
+from app.core.serving import ThreadedServer
+from app.core.settings import Settings
 from app.sandbox import create_sandbox_app
-from app.serving import ThreadedServer
-from app.settings import Settings
 
 SECRET = "e2e-secret"
 ADMIN = "e2e-admin"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.demo_cases import hourly_case
+from app.cli.demo_cases import hourly_case
 from app.routing import default_policy_path, load_policy
 from tests.e2e.conftest import create_case, event_status, send, ticket_writes, wait_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from app.main import create_app
-from app.serving import ThreadedServer
+from app.api.app import create_app
+from app.core.serving import ThreadedServer
 from tests.e2e.conftest import ADMIN, create_case, e2e_settings, event_status, send, wait_for
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 

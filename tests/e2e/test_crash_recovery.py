@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from app.serving import ThreadedServer, free_port
+from app.core.serving import ThreadedServer, free_port
 from tests.e2e.conftest import (
     ADMIN,
     SECRET,

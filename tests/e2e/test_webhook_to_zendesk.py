@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.demo_cases import DemoCase
-from app.demo_cases import hourly_case as demo_hourly_case
+from app.cli.demo_cases import DemoCase
+from app.cli.demo_cases import hourly_case as demo_hourly_case
 from tests.e2e.conftest import create_case, event_status, send, ticket_writes, wait_for
 
 

@@ -29,7 +29,7 @@ def _child(request: dict) -> None:
         os.close(devnull)
         os.environ.update(request["env"])
         sys.argv = ["app", *request["args"]]
-        from app.cli import main
+        from app.cli.main import main
 
         main()
         code = 0
@@ -46,9 +46,6 @@ def _warm_up() -> None:
     import uvicorn.loops.auto
     import uvicorn.protocols.http.auto  # noqa: F401
 
-    import app.cli
-    import app.logging_setup
-    import app.main  # noqa: F401
     from app.routing import default_policy_path, load_policy
 
     load_policy(default_policy_path())

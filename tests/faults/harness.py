@@ -28,12 +28,12 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.demo import demo_settings
-from app.demo_cases import hourly_case
-from app.main import create_app
+from app.api.app import create_app
+from app.cli.demo import demo_settings
+from app.cli.demo_cases import hourly_case
+from app.core.serving import ThreadedServer, free_port
+from app.core.settings import Settings
 from app.sandbox import SandboxState, create_sandbox_app
-from app.serving import ThreadedServer, free_port
-from app.settings import Settings
 from tests.e2e.conftest import ADMIN, SECRET, create_case, send, wait_for
 
 MARKER_PREFIX = "triage_d_"

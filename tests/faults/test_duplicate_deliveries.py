@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo_cases import hourly_case
+from app.cli.demo_cases import hourly_case
 from app.sandbox.model import parse_changes
 from tests.e2e.conftest import ADMIN, send
 from tests.faults.harness import FaultSandbox, new_ticket, settle, trigger

@@ -17,7 +17,7 @@ import time
 import httpx
 import pytest
 
-from app.serving import free_port
+from app.core.serving import free_port
 from tests.e2e.conftest import wait_for
 from tests.faults.harness import (
     FINAL,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.main import create_app
-from app.serving import ThreadedServer
+from app.api.app import create_app
+from app.core.serving import ThreadedServer
 from tests.e2e.conftest import ADMIN, e2e_settings, send, wait_for
 from tests.faults.harness import FINAL, FaultSandbox, all_events, new_ticket, trigger
 

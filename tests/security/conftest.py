@@ -15,8 +15,8 @@ import asyncpg
 import httpx
 import pytest
 
+from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState, create_sandbox_app
-from app.serving import ThreadedServer
 from tests.security.harness import ZD_EMAIL, InProcessService, security_settings, sqlite_url
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -28,9 +28,9 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
-from app.demo import demo_settings
-from app.main import create_app
-from app.settings import Settings
+from app.api.app import create_app
+from app.cli.demo import demo_settings
+from app.core.settings import Settings
 from app.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 # Distinctive values, so that finding one of them in a log line or a body cannot be a coincidence.

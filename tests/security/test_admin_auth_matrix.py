@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.main import create_app
+from app.api.app import create_app
 from tests.security.harness import (
     ADMIN,
     ADMIN_2,

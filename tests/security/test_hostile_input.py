@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from app.main import create_app
-from app.serving import ThreadedServer
+from app.api.app import create_app
+from app.core.serving import ThreadedServer
 from tests.security.harness import (
     InProcessService,
     as_json,

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo_cases import DemoCase, hourly_case
+from app.cli.demo_cases import DemoCase, hourly_case
+from app.core.serving import ThreadedServer
 from app.routing.summary import quote_safe
-from app.serving import ThreadedServer
 from tests.security.harness import (
     InProcessService,
     as_json,

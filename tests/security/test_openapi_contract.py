@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from app.main import create_app
-from app.serving import ThreadedServer
+from app.api.app import create_app
+from app.core.serving import ThreadedServer
 from tests.security.harness import (
     ADMIN,
     WRONG_TOKEN,
@@ -55,31 +55,31 @@ ADMIN_OPERATIONS = [(m, p) for m, p in OPERATIONS if p.startswith("/admin")]
 # not owned by these tests).
 UNDECLARED_AUTH = (
     "admin routes answer 401 (no bearer token) / 403 (wrong token) from `require_admin`, "
-    "but the document declares neither, nor any security scheme. Fix (app/admin/*.py): "
+    "but the document declares neither, nor any security scheme. Fix (app/api/admin/*.py): "
     "`APIRouter(..., responses={401: ..., 403: ...})` on the admin routers, and let "
     "`require_admin` read the token through `fastapi.security.HTTPBearer(auto_error=False)` "
     "so the document carries a bearer security scheme."
 )
 METRICS_TEXT = (
     "GET /metrics answers `text/plain; version=0.0.4` but is documented as application/json. "
-    "Fix (app/main.py `_health_router`): `response_class=PlainTextResponse` or "
+    "Fix (app/api/app.py `_health_router`): `response_class=PlainTextResponse` or "
     "`responses={200: {'content': {'text/plain': {}}}}` on the route."
 )
 INT_OVERFLOW = (
     "integer ids/paging parameters have no upper bound: a value >= 2**63 reaches SQLite and "
     "raises `OverflowError: Python int too large to convert to SQLite INTEGER` -> 500. Fix "
-    "(app/admin/history.py, dead_letters.py, replay.py): `le=2**63 - 1` on every id "
+    "(app/api/admin/history.py, dead_letters.py, replay.py): `le=2**63 - 1` on every id "
     "(`ticket_id`, `event_id`, `before_id`; Path(...) for path ids), which turns it into a 422."
 )
 NOT_FOUND = (
     "404 (`event {id} is not a dead letter` / Zendesk's ticket not found) is not declared. "
     "Fix: `responses={404: ...}` on the route (replay: also 502/503 from the ZendeskError "
-    "handler in app/main.py)."
+    "handler in app/api/app.py)."
 )
 OVERFLOW_THEN_404 = INT_OVERFLOW + " Behind it: " + NOT_FOUND
 SIMULATE_400 = (
     "a body that is not JSON gets FastAPI's 400 `There was an error parsing the body`, not "
-    "declared (only 200/422). Fix (app/admin/simulate.py): `responses={400: ...}` on the route."
+    "declared (only 200/422). Fix (app/api/admin/simulate.py): `responses={400: ...}` on the route."
 )
 
 # Conformance findings surface as schemathesis' FailureGroup (an BaseExceptionGroup);

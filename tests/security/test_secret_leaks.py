@@ -22,11 +22,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.demo import SandboxSeeder
-from app.demo_cases import hourly_case
-from app.logging_setup import JsonFormatter
+from app.cli.demo import SandboxSeeder
+from app.cli.demo_cases import hourly_case
+from app.core.logging_setup import JsonFormatter
+from app.core.settings import Settings
 from app.sandbox import SandboxState
-from app.settings import Settings
 from app.webhooks.signature import SIGNATURE_HEADER
 from tests.security.harness import (
     ADMIN,

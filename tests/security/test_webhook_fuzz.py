@@ -27,7 +27,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.textsafe import clean
+from app.core.textsafe import clean
 from app.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.security.harness import (
     ADMIN,
@@ -284,7 +284,7 @@ def test_signed_payload_round_trips_through_the_store(
     page = intake.admin("GET", "/admin/events", params={"before_id": event_id + 1, "limit": 1})
     assert page.status_code == 200, page.text
     (stored,) = page.json()["events"]
-    # NUL, lone surrogates and NaN are replaced before storing (app/textsafe.py).
+    # NUL, lone surrogates and NaN are replaced before storing (app/core/textsafe.py).
     assert stored["id"] == event_id and stored["payload"] == clean(json.loads(body))
 
 

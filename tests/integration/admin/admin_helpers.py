@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from app.demo import demo_settings
+from app.cli.demo import demo_settings
+from app.core.settings import Settings
 from app.routing import default_policy_path
-from app.services import Services
-from app.settings import Settings
+from app.runtime.container import Services
 
 with warnings.catch_warnings():
     # Starlette warns at import that it runs on httpx rather than httpx2.

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from admin_helpers import ADMIN, ZD_AUTH, TestClient, admin_settings
 
-from app.main import create_app
+from app.api.app import create_app
+from app.core.settings import Settings
 from app.sandbox import SandboxServer
-from app.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from admin_helpers import TestClient, admin_settings
 from fastapi.routing import iter_route_contexts
 
-from app.main import create_app
+from app.api.app import create_app
 from app.sandbox import SandboxServer
 
 PROTECTED_PREFIXES = ("/admin", "/merges")

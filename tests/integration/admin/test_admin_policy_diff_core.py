@@ -1,4 +1,4 @@
-"""`app.policy_diff`: the pure comparison behind POST /admin/policy/diff (no I/O)."""
+"""`app.replays.policy_diff`: the pure comparison behind POST /admin/policy/diff (no I/O)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from admin_helpers import hourly_facts, policy_text_with_mediation_window
 
-from app.policy_diff import (
+from app.replays.policy_diff import (
     ASPECTS,
     Sample,
     compare,
@@ -18,7 +18,7 @@ from app.policy_diff import (
     samples_from_records,
 )
 from app.routing import Policy, TicketFacts, decide, default_policy_path, load_policy
-from app.routing.policy import parse_policy
+from app.routing.policy_loader import parse_policy
 from app.store import DecisionRecord
 
 TODAY = date(2024, 6, 12)

@@ -11,8 +11,8 @@ from typing import Any, cast
 
 import pytest
 
-from app.admin.replay_jobs import ReplayJob, ReplayProgress, ReplayStatus, load
-from app.services import Services
+from app.replays.jobs import ReplayJob, ReplayProgress, ReplayStatus, load
+from app.runtime.container import Services
 from app.store import EventStore, NewEvent, StoreUnavailable, open_store
 from app.zendesk import ExportPage
 

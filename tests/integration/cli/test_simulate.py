@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app.cli import cli
-from app.demo import demo_settings
-from app.main import create_app
+from app.api.app import create_app
+from app.cli.demo import demo_settings
+from app.cli.main import cli
 
 ELIGIBLE = {
     "ticket": {"id": 11, "channel": "chat"},
@@ -84,8 +84,8 @@ def test_simulate_invalid_facts_reported_per_line():
 
 @pytest.fixture
 def client(tmp_path):
+    from app.core.serving import ThreadedServer
     from app.sandbox import create_sandbox_app
-    from app.serving import ThreadedServer
 
     with ThreadedServer(create_sandbox_app()) as sandbox:
         settings = demo_settings(sandbox.url, f"sqlite:///{tmp_path / 't.db'}", admin="adm")

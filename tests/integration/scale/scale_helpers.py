@@ -23,11 +23,11 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from app.demo import SandboxSeeder
-from app.demo_cases import hourly_case
+from app.cli.demo import SandboxSeeder
+from app.cli.demo_cases import hourly_case
+from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState, create_sandbox_app
 from app.sandbox.auth import basic_credentials
-from app.serving import ThreadedServer
 from app.store import EventStatus, Priority, create_store
 from app.store.tables import events
 

@@ -18,8 +18,7 @@ import pytest
 
 from app.sandbox import SandboxServer
 from app.zendesk import ApiTokenAuth, Priority, ZendeskClient
-from app.zendesk.ratelimit import ACCOUNT
-from app.zendesk_budget import (
+from app.zendesk.budget import (
     PostgresRateBudget,
     WindowState,
     budget_for,
@@ -27,6 +26,7 @@ from app.zendesk_budget import (
     read_headers,
     verdict,
 )
+from app.zendesk.ratelimit import ACCOUNT
 
 pytestmark = pytest.mark.anyio
 

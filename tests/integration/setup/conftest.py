@@ -11,8 +11,8 @@ import httpx
 import pytest
 from install_helpers import CLEARED_ENV, EMAIL, TOKEN, Sandbox
 
+from app.core.serving import ThreadedServer
 from app.sandbox import create_sandbox_app
-from app.serving import ThreadedServer
 from app.zendesk import ApiTokenAuth, ZendeskClient
 
 T = TypeVar("T")

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState
-from app.serving import ThreadedServer
 
 EMAIL, TOKEN = "triage@example.com", "setup-token"
 SERVICE_USER_ID = 361000001  # app/sandbox/seed.py: the first user, "Triage Service"

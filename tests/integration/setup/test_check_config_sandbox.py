@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
-from app.setup_checks import check_config, render_rows
+from app.zendesk.setup.checks import check_config, render_rows
 
 POLICY = load_policy(default_policy_path())
 RENAMED_QUEUE = "Hourly Job Abuse Queue: {group: Hourly Job Abuse Queue}"

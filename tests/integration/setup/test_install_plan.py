@@ -13,7 +13,7 @@ import pytest
 
 from app.routing import Policy, default_policy_path, load_policy
 from app.zendesk import Forbidden, Unprocessable
-from app.zendesk_setup import (
+from app.zendesk.setup import (
     NEW_WEBHOOK,
     TRIGGER_BODY,
     Change,

@@ -11,9 +11,9 @@ import pytest
 from install_helpers import INQUIRY_FIELD_ID, SERVICE_USER_ID, clear_requests, writes
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
-from app.zendesk_setup import TRIGGER_BODY, InstallNames, get_me, install
+from app.zendesk.setup import TRIGGER_BODY, InstallNames, get_me, install
 
 URL = "https://triage.example.com"
 POLICY = load_policy(default_policy_path())

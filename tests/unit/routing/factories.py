@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from app.routing import Decision, Policy, TicketFacts, decide, default_policy_path, load_policy
-from app.routing.policy import parse_policy
+from app.routing.policy_loader import parse_policy
 
 NOW = dt.date(2024, 6, 12)
 TICKET_ID = 5100001

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.routing import PolicyError
-from app.routing.policy import parse_policy
+from app.routing.policy_loader import parse_policy
 
 from .factories import (
     CASE_FIELDS,

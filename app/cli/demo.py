@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from app.demo_cases import DemoCase, demo_cases
-from app.main import create_app
+from app.api.app import create_app
+from app.cli.demo_cases import DemoCase, demo_cases
+from app.core.serving import ThreadedServer
+from app.core.settings import Settings
 from app.sandbox import create_sandbox_app
-from app.serving import ThreadedServer
-from app.settings import Settings
 from app.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 DEMO_SECRET = "demo-webhook-secret"

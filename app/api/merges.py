@@ -14,12 +14,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.admin.auth import AdminDep
-from app.deps import ServicesDep
-from app.ids import MAX_ID
+from app.api.auth import AdminDep
+from app.core.ids import MAX_ID
 from app.merges.guard import check_merge
 from app.merges.log import merge_log
 from app.merges.metrics import merge_metrics
+from app.runtime.deps import ServicesDep
 from app.zendesk import JobResult, ZendeskJobError
 
 GUARDED_KEY = "merges:guarded:{source_id}"

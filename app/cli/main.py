@@ -11,7 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from app.settings import Settings, SettingsError, load_settings
+from app.core.settings import Settings, SettingsError, load_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -30,8 +30,8 @@ def serve(
     """Run the service (webhooks, admin API and the worker) on the configured Zendesk."""
     import uvicorn
 
-    from app.logging_setup import configure_logging
-    from app.main import create_app
+    from app.api.app import create_app
+    from app.core.logging_setup import configure_logging
 
     settings = _settings_or_exit("webhook_secrets", "marketplace_url")
     configure_logging(settings.log_level)
@@ -44,7 +44,7 @@ def serve(
 @cli.command()
 def worker() -> None:
     """Run only the worker (no HTTP server); any number of them may share one database."""
-    from app.logging_setup import configure_logging
+    from app.core.logging_setup import configure_logging
     from app.worker.standalone import run_worker
 
     settings = _settings_or_exit("marketplace_url")
@@ -70,7 +70,7 @@ def demo(
     ] = False,
 ) -> None:
     """Run service + sandbox on embedded defaults, send signed sample webhooks, print results."""
-    from app.demo import run_demo
+    from app.cli.demo import run_demo
 
     raise typer.Exit(run_demo(keep_running=keep_running))
 
@@ -155,9 +155,9 @@ def _settings_or_exit(*required: str) -> Settings:
 @cli.command("check-config")
 def check_config_command() -> None:
     """Check every name in the policy against the Zendesk account; non-zero if any is missing."""
-    from app.main import build_zendesk, load_configured_policy
-    from app.metrics import Metrics
-    from app.setup_checks import check_config, render_rows
+    from app.core.metrics import Metrics
+    from app.runtime.lifespan import build_zendesk, load_configured_policy
+    from app.zendesk.setup.checks import check_config, render_rows
 
     settings = _settings_or_exit()
     policy = load_configured_policy(settings)
@@ -186,13 +186,13 @@ def replay(
 ) -> None:
     """Decide a ticket again, fresh from Zendesk (dry run by default), or queue a time
     range from the incremental export with a progress display (--since)."""
-    from app.main import services_lifespan
+    from app.runtime.lifespan import services_lifespan
     from app.store import NewEvent, Priority
     from app.worker.pipeline import pipeline_for
 
     settings = _settings_or_exit("marketplace_url")
     if since is not None:
-        from app.replay_cli import run_time_range
+        from app.replays.progress_cli import run_time_range
 
         raise typer.Exit(asyncio.run(run_time_range(settings, since, until)))
     if ticket_id is None:
@@ -270,9 +270,9 @@ def install_zendesk_command(
     ] = None,
 ) -> None:
     """Create or update the Zendesk webhook and trigger that notify this service (idempotent)."""
-    from app.main import load_configured_policy
     from app.routing import PolicyError
-    from app.zendesk_setup import (
+    from app.runtime.lifespan import load_configured_policy
+    from app.zendesk.setup import (
         InstallError,
         InstallNames,
         InstallResult,

@@ -14,12 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from app.admin.auth import ADMIN_RESPONSES, AdminDep
-from app.admin.replay_jobs import utc
-from app.admin.replays import BAD_BODY
-from app.deps import ServicesDep
-from app.ids import MAX_ID
-from app.policy_diff import (
+from app.api.admin.replays import BAD_BODY
+from app.api.auth import ADMIN_RESPONSES, AdminDep
+from app.core.ids import MAX_ID
+from app.replays.jobs import utc
+from app.replays.policy_diff import (
     ASPECTS,
     Aspect,
     DiffReport,
@@ -28,13 +27,14 @@ from app.policy_diff import (
     samples_from_records,
 )
 from app.routing import Policy, PolicyError, default_policy_path
-from app.routing.policy import parse_policy
-from app.services import Services
-from app.setup_checks import check_config
+from app.routing.policy_loader import parse_policy
+from app.runtime.container import Services
+from app.runtime.deps import ServicesDep
 from app.store import DecisionRecord
 from app.zendesk import ZendeskError
+from app.zendesk.setup.checks import check_config
 
-log = logging.getLogger("app.admin.policy")
+log = logging.getLogger("app.api.admin.policy")
 
 router = APIRouter(prefix="/admin/policy", tags=["admin"], responses=ADMIN_RESPONSES)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from app.admin.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
-from app.admin.examples import ok
-from app.deps import ServicesDep
-from app.ids import IdPath
+from app.api.admin.examples import ok
+from app.api.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
+from app.core.ids import IdPath
+from app.runtime.deps import ServicesDep
 from app.store import NewEvent, Priority
 from app.worker.pipeline import pipeline_for
 

@@ -48,24 +48,24 @@ from typing import TYPE_CHECKING, Any, Protocol
 import asyncpg
 
 from app.zendesk import Priority, RateBudget, RateLimiter
-from app.zendesk.models import Sleep
-from app.zendesk.ratelimit import ACCOUNT, DEFAULT_RESERVES
-from app.zendesk_budget.headers import (
+from app.zendesk.budget.headers import (
     DEFAULT_RESET_SECONDS,
     MAX_RESET_SECONDS,
     Observation,
     read_headers,
 )
-from app.zendesk_budget.policy import (
+from app.zendesk.budget.policy import (
     DEFAULT_REQUESTS_PER_MINUTE,
     Verdict,
     WindowState,
     own_cap,
     verdict,
 )
-from app.zendesk_budget.schema import DDL, DDL_LOCK_KEY, postgres_target, quote_ident
+from app.zendesk.budget.schema import DDL, DDL_LOCK_KEY, postgres_target, quote_ident
+from app.zendesk.models import Sleep
+from app.zendesk.ratelimit import ACCOUNT, DEFAULT_RESERVES
 
-log = logging.getLogger("app.zendesk_budget")
+log = logging.getLogger("app.zendesk.budget")
 
 APPLICATION_NAME = "dispute-triage-budget"  # pg_stat_activity.application_name
 _MAX_CONFLICT_RETRIES = 5
@@ -192,7 +192,7 @@ SET penalty_until = GREATEST(w.penalty_until, EXCLUDED.penalty_until)
 
 
 class BudgetSettings(Protocol):
-    """What `budget_for` reads from `app.settings.Settings`."""
+    """What `budget_for` reads from `app.core.settings.Settings`."""
 
     @property
     def database_url(self) -> str: ...

@@ -11,9 +11,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from app.deps import ServicesDep
+from app.runtime.deps import ServicesDep
 
-log = logging.getLogger("app.admin")
+log = logging.getLogger("app.api.admin")
 
 
 def _fingerprint(token: str) -> str:

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from app.admin.auth import ADMIN_RESPONSES, AdminDep
-from app.admin.examples import DECISION_RECORD, EVENT, ok
-from app.deps import ServicesDep
-from app.ids import BeforeIdQuery, IdPath, OptionalIdQuery
+from app.api.admin.examples import DECISION_RECORD, EVENT, ok
+from app.api.auth import ADMIN_RESPONSES, AdminDep
+from app.core.ids import BeforeIdQuery, IdPath, OptionalIdQuery
+from app.runtime.deps import ServicesDep
 from app.store import EventStatus, StoredEvent
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.services import Services
+from app.runtime.container import Services
 
 
 def services_of(request: Request) -> Services:

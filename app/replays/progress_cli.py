@@ -12,9 +12,9 @@ from datetime import datetime
 
 import typer
 
-from app.admin.replay_jobs import ReplayProgress, ReplayRegistry, ReplayRequest, ReplayStatus
-from app.main import services_lifespan
-from app.settings import Settings
+from app.core.settings import Settings
+from app.replays.jobs import ReplayProgress, ReplayRegistry, ReplayRequest, ReplayStatus
+from app.runtime.lifespan import services_lifespan
 
 POLL_SECONDS = 0.5
 

@@ -5,7 +5,7 @@
 walks through connecting a real account.
 """
 
-from app.zendesk_setup.install import (
+from app.zendesk.setup.install import (
     DEFAULT_WEBHOOK_NAME,
     NEW_WEBHOOK,
     TRIGGER_BODY,

@@ -29,8 +29,8 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
+from app.core.settings import Settings, load_settings
 from app.routing import Policy
-from app.settings import Settings, load_settings
 from app.zendesk import Forbidden, ZendeskAuth, ZendeskClient, ZendeskError, build_auth
 from app.zendesk.errors import MalformedResponse, error_from_response, transport_error
 

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.marketplace import MarketplaceClient
-from app.metrics import Metrics
+from app.core.metrics import Metrics
+from app.core.settings import Settings
+from app.marketplace.client import MarketplaceClient
 from app.routing import Policy
-from app.settings import Settings
 from app.store import EventStore
 from app.zendesk import ZendeskCatalog, ZendeskClient
 
-log = logging.getLogger("app.services")
+log = logging.getLogger("app.runtime.container")
 
 
 def utc_now() -> datetime:

@@ -14,89 +14,26 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from app.admin import dead_letters, history, replay, simulate
-from app.admin import policy as policy_admin
-from app.admin import replays as replays_admin
-from app.deps import ServicesDep
-from app.heap import freeze_startup_objects
-from app.marketplace import MarketplaceClient
-from app.merges import router as merges_router
-from app.metrics import Metrics
-from app.routing import Policy, default_policy_path, load_policy
-from app.services import CatalogHolder, Services, utc_now
-from app.settings import Settings
-from app.store import StoreUnavailable, open_store
+from app.api import merges as merges_router
+from app.api.admin import dead_letters, history, replay, simulate
+from app.api.admin import policy as policy_admin
+from app.api.admin import replays as replays_admin
+from app.core.heap import freeze_startup_objects
+from app.core.settings import Settings
+from app.runtime.container import utc_now
+from app.runtime.deps import ServicesDep
+from app.runtime.lifespan import services_lifespan
+from app.store import StoreUnavailable
 from app.webhooks import router as webhooks_router
 from app.worker.runner import Worker
 from app.zendesk import (
     NotFound,
-    ZendeskClient,
     ZendeskError,
     ZendeskTransientError,
     ZendeskTransportError,
-    build_auth,
 )
-from app.zendesk_budget import PostgresRateBudget, budget_for
 
 log = logging.getLogger("app")
-
-
-def load_configured_policy(settings: Settings) -> Policy:
-    return load_policy(settings.policy_file or default_policy_path())
-
-
-def build_zendesk(
-    settings: Settings, metrics: Metrics, transport: httpx.AsyncBaseTransport | None = None
-) -> ZendeskClient:
-    return ZendeskClient(
-        settings.zendesk_url,
-        build_auth(settings),
-        transport=transport,
-        timeout=httpx.Timeout(settings.zendesk_timeout_seconds, connect=5.0),
-        metrics=metrics.zendesk_call,
-        # PostgreSQL: one budget shared by every process; SQLite: the in-process one.
-        budget=budget_for(settings, requests_per_minute=settings.zendesk_rate_limit_per_minute),
-    )
-
-
-@asynccontextmanager
-async def services_lifespan(
-    settings: Settings,
-    *,
-    clock: Callable[[], datetime] = utc_now,
-    zendesk_transport: httpx.AsyncBaseTransport | None = None,
-) -> AsyncIterator[Services]:
-    """Everything long-lived, opened in order and closed in reverse."""
-    settings.require("marketplace_url")
-    policy = load_configured_policy(settings)
-    metrics = Metrics()
-    store = await open_store(settings.database_url)
-    zendesk = build_zendesk(settings, metrics, zendesk_transport)
-    market_http = httpx.AsyncClient(
-        base_url=str(settings.marketplace_url), timeout=httpx.Timeout(5.0)
-    )
-    try:
-        services = Services(
-            settings=settings,
-            store=store,
-            policy=policy,
-            zendesk=zendesk,
-            catalog=CatalogHolder(zendesk),
-            marketplace=MarketplaceClient(market_http),
-            metrics=metrics,
-            clock=clock,
-        )
-        try:
-            await services.catalog.get()
-        except Exception as exc:  # webhooks must be accepted while Zendesk is down
-            log.warning("Zendesk names not resolved at start-up (retried on first event): %s", exc)
-        yield services
-    finally:
-        await market_http.aclose()
-        await zendesk.aclose()
-        if isinstance(zendesk.budget, PostgresRateBudget):
-            await zendesk.budget.aclose()
-        await store.close()
 
 
 def create_app(
@@ -107,7 +44,7 @@ def create_app(
     zendesk_transport: httpx.AsyncBaseTransport | None = None,
     freeze_heap: bool = False,
 ) -> FastAPI:
-    """`freeze_heap`: for a server process (see app/heap.py); not for tests,
+    """`freeze_heap`: for a server process (see app/core/heap.py); not for tests,
     which build many apps in one process."""
     settings.require("webhook_secrets", "marketplace_url")
 

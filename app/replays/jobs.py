@@ -31,12 +31,12 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from app.ids import MAX_ID
-from app.services import Services
+from app.core.ids import MAX_ID
+from app.runtime.container import Services
 from app.store import NewEvent, Priority
 from app.zendesk import Priority as ZendeskPriority
 
-log = logging.getLogger("app.admin.replays")
+log = logging.getLogger("app.api.admin.replays")
 
 KEY_PREFIX = "replay:"
 INDEX_KEY = "replay:index"

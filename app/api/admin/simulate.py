@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.admin.auth import ADMIN_RESPONSES, AdminDep
-from app.deps import ServicesDep
+from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.routing import TicketFacts, decide
+from app.runtime.deps import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)
 

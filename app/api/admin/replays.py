@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from app.admin.auth import ADMIN_RESPONSES, AdminDep
-from app.admin.replay_jobs import (
+from app.api.auth import ADMIN_RESPONSES, AdminDep
+from app.replays.jobs import (
     RESUMABLE,
     ReplayProgress,
     ReplayRegistry,
@@ -23,7 +23,7 @@ from app.admin.replay_jobs import (
     load,
     replays_lifespan,
 )
-from app.deps import ServicesDep
+from app.runtime.deps import ServicesDep
 
 router = APIRouter(
     prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES, lifespan=replays_lifespan

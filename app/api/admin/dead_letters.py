@@ -6,11 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from app.admin.auth import ADMIN_RESPONSES, NOT_FOUND, AdminDep
-from app.admin.examples import EVENT, ok
-from app.admin.history import event_json
-from app.deps import ServicesDep
-from app.ids import BeforeIdQuery, IdPath, OptionalIdQuery
+from app.api.admin.examples import EVENT, ok
+from app.api.admin.history import event_json
+from app.api.auth import ADMIN_RESPONSES, NOT_FOUND, AdminDep
+from app.core.ids import BeforeIdQuery, IdPath, OptionalIdQuery
+from app.runtime.deps import ServicesDep
 from app.store import EventStatus
 
 router = APIRouter(

@@ -1,0 +1,1 @@
+"""HTTP: the app factory and thin routers (admin, merges, health); webhooks: app/webhooks."""

@@ -1,0 +1,1 @@
+"""Admin routers: thin HTTP mapping over the store, the worker and the replays."""

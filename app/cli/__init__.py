@@ -1,0 +1,1 @@
+"""The command line: `python -m app …` (main.py), the demo and its sample cases."""

@@ -1,0 +1,1 @@
+"""Core: settings, logging, metrics and small helpers every other layer may use."""

@@ -1,0 +1,1 @@
+"""The marketplace directory (contracts and users): one client, the only way in."""

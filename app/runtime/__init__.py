@@ -1,0 +1,1 @@
+"""The composition root: the services container, its lifespan and the FastAPI dependency."""
