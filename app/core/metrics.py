@@ -51,6 +51,14 @@ class Metrics:
         self.oldest_age = Gauge(
             "triage_queue_oldest_pending_seconds", "Age of the oldest pending event", registry=r
         )
+        self.timers_fired = Counter(
+            "triage_timers_fired_total", "Deadlines whose timer fired a re-decision", registry=r
+        )
+        self.timers_overdue = Gauge(
+            "triage_timers_overdue",
+            "Timers due whose re-decision has not finished (none fired, or still queued)",
+            registry=r,
+        )
         # bound once: `labels()` validates and locks on every call (the webhook's hot path)
         self._accepted = self.events.labels("accepted")
         self._duplicate = self.events.labels("duplicate")

@@ -7,7 +7,7 @@ written twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from .calendar import BusinessCalendar, DayKind, business_calendar
 from .policy_schema import DeadlineSpec
@@ -60,7 +60,7 @@ def days_of(policy: Policy, spec: DeadlineSpec) -> DayKind:
         value = _lookup(policy, spec.days, "days")
     if value not in DAY_KINDS:
         raise SpecError("days", f"{spec.days!r}: need calendar or business")
-    return cast(DayKind, value)
+    return value
 
 
 def calendar_of(policy: Policy, spec: DeadlineSpec) -> BusinessCalendar:

@@ -18,6 +18,7 @@ from typing import Any
 from app.store import StoredEvent
 from app.worker.merge_repair import is_merge_event
 from app.worker.pipeline import Evaluation, Pipeline, PlannedWrite, Result, zendesk_priority
+from app.worker.timers import is_timer_event
 from app.zendesk import UnknownName
 
 log = logging.getLogger("app.worker")
@@ -82,7 +83,9 @@ class BatchPipeline:
                 fallback.append(event)
                 continue
             try:
-                evaluation = await self.pipeline.evaluate_ticket(ticket, today, priority)
+                evaluation = await self.pipeline.evaluate_ticket(
+                    ticket, today, priority, deadline=is_timer_event(event)
+                )
             except Exception as exc:  # one bad ticket must not sink the batch
                 outcomes[event.id] = exc
                 continue

@@ -42,6 +42,7 @@ from app.worker.plan import (
     plan_linked_note,
     plan_ticket_write,
 )
+from app.worker.timers import annotate_timer, is_timer_event, timer_specs
 from app.zendesk import Conflict, Priority, ZendeskClient
 
 log = logging.getLogger("app.worker")
@@ -138,9 +139,15 @@ class Pipeline:
         return await self.evaluate_ticket(bundle["ticket"], today, priority)
 
     async def evaluate_ticket(
-        self, ticket: dict[str, Any], today: date, priority: Priority = Priority.LIVE
+        self,
+        ticket: dict[str, Any],
+        today: date,
+        priority: Priority = Priority.LIVE,
+        *,
+        deadline: bool = False,
     ) -> Evaluation:
-        """Decide on a ticket already read (alone or in a `show_many` batch)."""
+        """Decide on a ticket already read (alone or in a `show_many` batch).
+        `deadline`: a timer fired, so an unchanged ticket is no echo (app/worker/timers.py)."""
         ticket_id = int(ticket["id"])
         if str(ticket.get("status", "")).lower() == "closed":
             return Evaluation(ticket_id, None, None, skipped="ticket is closed")
@@ -151,7 +158,7 @@ class Pipeline:
         decision = decide(facts, self.policy, today).model_dump(mode="json")
         annotate(decision, link, ticket_id)
         loops = self.loops
-        if await loops.is_echo(ticket):
+        if not deadline and await loops.is_echo(ticket):
             why = "the ticket is as the service's own last update left it (an echo)"
             _trace(decision, "loop_guard", "hold", why)
             return Evaluation(ticket_id, facts, decision, [], link=link, held=why)
@@ -177,6 +184,7 @@ class Pipeline:
     ) -> Result:
         """Store the decision with the writes made; the explain history."""
         decision = evaluation.decision or {}
+        annotate_timer(decision, event)
         outcome = "applied" if done else "noop"
         facts = (
             evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
@@ -195,6 +203,12 @@ class Pipeline:
             )
         )
         await self._after_writes(evaluation, done)
+        await self.store.set_timers(
+            evaluation.ticket_id,
+            timer_specs(decision),
+            policy_version=self.policy.version,
+            decision_id=decision_id,
+        )
         eligibility = (decision.get("eligibility") or {}).get("code")
         return Result(outcome, decision_id, decision.get("queue"), eligibility)
 
@@ -244,7 +258,9 @@ class Pipeline:
         repaired = await self._merge_signs(ticket, today, priority)
         if repaired.wrote and int(ticket_id) in {int(w["ticket_id"]) for w in repaired.writes}:
             ticket = (await self.zendesk.get_ticket(ticket_id, priority=priority))["ticket"]
-        evaluation = await self.evaluate_ticket(ticket, today, priority)
+        evaluation = await self.evaluate_ticket(
+            ticket, today, priority, deadline=is_timer_event(event)
+        )
         if evaluation.decision is None:
             return Result("applied" if repaired.wrote else "skipped")
         # Linked tickets come first in the plan: after a crash between writes their
