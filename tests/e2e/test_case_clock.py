@@ -1,0 +1,135 @@
+"""The case clock end to end: a refund request's 7 days run out with no webhook.
+
+A client's refund request is filed today; the service decides the ticket (the
+freelancer has 7 calendar days) and keeps a timer. The service is stopped and
+started again with its clock 8 days ahead: no webhook comes, yet the ticket is
+decided again on the worker's first timer poll and the note says the 7 days are
+over and what follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.api.app import create_app
+from app.cli.demo_cases import DemoCase
+from app.core.serving import ThreadedServer
+from app.routing.calendar import plain_day
+from tests.e2e.conftest import ADMIN, create_case, e2e_settings, event_status, send, wait_for
+
+# Long enough that a second poll could not come within the test's wait: the
+# re-decision can only come from the first poll after the restart.
+POLL_SECONDS = 60.0
+WAIT_SECONDS = 45.0
+
+
+def refund_case(today: date) -> DemoCase:
+    contract = {
+        "id": "C-7001",
+        "type": "fixed_price",
+        "status": "closed",
+        "client_username": "acme",
+        "freelancer_username": "jo",
+        "funds_in_escrow": "300.00",
+        "payments": [],
+        "refund_request": {"status": "pending", "requested_on": today.isoformat()},
+    }
+    users = [
+        {"username": "acme", "role": "client", "segment": "VSB", "profile_url": "https://o/a"},
+        {"username": "jo", "role": "freelancer", "badge": "none", "profile_url": "https://o/j"},
+    ]
+    fields: dict[str, Any] = {
+        "Requester Role": "client",
+        "Inquiry Type": "dispute",
+        "Contract ID": "C-7001",
+        "Dispute Reasons": ["Poor Deliverable / Performance"],
+    }
+    return DemoCase(
+        "refund requested today", "I want my escrow back", "web", fields, contract, users
+    )
+
+
+def admin(server: ThreadedServer) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
+    )
+
+
+def notes(zd: httpx.Client, ticket_id: int) -> list[str]:
+    comments = zd.get(f"/api/v2/tickets/{ticket_id}/comments").json()["comments"]
+    return [c["body"] for c in comments if not c["public"]]
+
+
+def decisions(api: httpx.Client, ticket_id: int) -> list[dict[str, Any]]:
+    answer = api.get(f"/admin/tickets/{ticket_id}/decisions").json()
+    return list(answer["decisions"])
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "triage.db"
+
+
+@pytest.fixture
+def stopped() -> Iterator[list[ThreadedServer]]:
+    servers: list[ThreadedServer] = []
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def test_refund_request_lapses_without_a_webhook(
+    zd: httpx.Client, sandbox: ThreadedServer, database: Path, stopped: list[ThreadedServer]
+) -> None:
+    today = datetime.now(UTC).date()
+    settings = e2e_settings(sandbox.url, database, poll_interval_seconds=POLL_SECONDS)
+    ticket = create_case(zd, refund_case(today))
+    due = plain_day(today + timedelta(days=7))
+
+    first = ThreadedServer(create_app(settings)).start()
+    stopped.append(first)
+    with admin(first) as api:
+        sent = send(api, {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]})
+        wait_for(lambda: event_status(api, sent.json()["event_id"]) == "done", what="decided")
+        [decided] = decisions(api, ticket["id"])
+        [deadline] = decided["decision"]["deadlines"]
+        assert (deadline["kind"], deadline["over"]) == ("refund_response", False)
+        assert deadline["due"] == (today + timedelta(days=7)).isoformat()
+        [timer] = api.get(f"/admin/tickets/{ticket['id']}/timers").json()["timers"]
+        assert timer["fired_at"] is None
+        soon = api.get("/admin/timers", params={"within_hours": 24 * 9}).json()
+        assert [t["ticket_id"] for t in soon["due_soon"]] == [ticket["id"]]
+    first.stop()
+    assert any(f"has until {due} to respond in-product" in n for n in notes(zd, ticket["id"]))
+
+    ahead = ThreadedServer(
+        create_app(settings, clock=lambda: datetime.now(UTC) + timedelta(days=8))
+    ).start()
+    stopped.append(ahead)
+    with admin(ahead) as api:
+        wait_for(
+            lambda: len(decisions(api, ticket["id"])) == 2,
+            timeout=WAIT_SECONDS,
+            what="the timer's re-decision (first poll after the restart)",
+        )
+        latest = decisions(api, ticket["id"])[0]
+        assert latest["decision"]["trigger"]["deadline"] == "refund_response"
+        assert latest["outcome"] == "applied"
+        [over] = latest["decision"]["deadlines"]
+        assert over["over"] is True
+        assert latest["decision"]["eligibility"]["code"] == "escrow_refunded_to_client"
+        assert api.get(f"/admin/tickets/{ticket['id']}/timers").json()["timers"] == []
+        [event] = [e for e in api.get("/admin/events").json()["events"] if e["source"] == "timer"]
+        assert event["priority"] == 3 and event["status"] == "done"
+        metrics = api.get("/metrics").text
+        assert "triage_timers_fired_total 1.0" in metrics
+        assert "triage_timers_overdue 0.0" in metrics
+    last = notes(zd, ticket["id"])[-1]
+    assert f"7 days to respond in-product are over (they ended {due})" in last
+    assert "the escrow goes back to the client" in last
