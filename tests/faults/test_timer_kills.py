@@ -39,7 +39,7 @@ KILLS = 8
 SEED = 1717
 FIRST_DUE = 3.0  # seconds after arming; then one deadline every STAGGER seconds
 STAGGER = 0.5
-SETTINGS = {"lease_seconds": 1, "log_level": "WARNING"}
+SETTINGS: dict[str, Any] = {"lease_seconds": 1, "log_level": "WARNING"}
 
 
 async def arm(database_url: str, ticket_ids: list[int]) -> dict[int, datetime]:
