@@ -195,3 +195,13 @@ def test_bad_clocks_name_file_and_line(
 def test_tags_never_carry_dates() -> None:
     with pytest.raises(PolicyError):
         policy_variant(deadlines__refund_response__tag="due-2024-05-14")
+
+
+def test_every_clock_is_documented_with_its_policy_key() -> None:
+    doc = (default_policy_path().parents[2] / "docs" / "playbook.md").read_text()
+    section = doc.split("## Clocks", 1)[1].split("\n## ", 1)[0]
+    policy = default_policy()
+    for kind, spec in policy.deadlines.items():
+        assert f"`{kind}`" in section, kind
+        key = spec.length if isinstance(spec.length, str) else f"deadlines.{kind}.length"
+        assert f"`{key}`" in section, key
