@@ -96,6 +96,15 @@ class TimerSpec:
     what: str
     then: str
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "due_on": self.due_on.isoformat(),
+            "fire_at": self.fire_at.isoformat(),
+            "what": self.what,
+            "then": self.then,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class StoredTimer:

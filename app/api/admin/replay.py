@@ -13,6 +13,7 @@ from app.core.ids import IdPath
 from app.runtime.deps import ServicesDep
 from app.store import NewEvent, Priority
 from app.worker.pipeline import pipeline_for
+from app.worker.timers import timer_specs
 
 router = APIRouter(
     prefix="/admin/tickets", tags=["admin"], responses=ADMIN_RESPONSES | ZENDESK_ERRORS
@@ -44,6 +45,7 @@ router = APIRouter(
                     "summary": ["group -> Mediation_Tier_1_CX420"],
                 }
             ],
+            "timers": [],
         }
     ),
 )
@@ -66,6 +68,7 @@ async def replay_ticket(
             else None,
             "decision": evaluation.decision,
             "writes": [w.as_json() for w in evaluation.writes],
+            "timers": [t.as_json() for t in timer_specs(evaluation.decision or {})],
         }
     result = await services.store.accept(
         NewEvent(
