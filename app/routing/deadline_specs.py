@@ -83,6 +83,7 @@ def problems(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
                 calendar_of(policy, spec)
         except NotImplementedError as error:
             found.append((("deadlines", kind, "calendar"), f"unknown holiday calendar: {error}"))
-        if spec.tag is not None and policy.owns_tag(spec.tag) and spec.tag in policy.service_tags:
-            found.append((("deadlines", kind, "tag"), "already a service tag"))
+        tag = spec.tag
+        if tag and (tag in policy.service_tags or tag.startswith(policy.tag_roles.path_prefix)):
+            found.append((("deadlines", kind, "tag"), "already a service or path tag"))
     return found

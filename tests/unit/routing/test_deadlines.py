@@ -205,3 +205,9 @@ def test_every_clock_is_documented_with_its_policy_key() -> None:
         assert f"`{kind}`" in section, kind
         key = spec.length if isinstance(spec.length, str) else f"deadlines.{kind}.length"
         assert f"`{key}`" in section, key
+
+
+@pytest.mark.parametrize("tag", ["triage_routed", "triage_path_refund"])
+def test_a_clock_tag_is_its_own(tag: str) -> None:
+    with pytest.raises(PolicyError, match="already a service or path tag"):
+        policy_variant(deadlines__refund_response__tag=tag)
