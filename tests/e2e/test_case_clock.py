@@ -9,7 +9,8 @@ over and what follows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,19 @@ import httpx
 import pytest
 
 from app.api.app import create_app
-from app.cli.demo_cases import DemoCase
+from app.cli.demo_cases import DemoCase, hourly_case
 from app.core.serving import ThreadedServer
 from app.routing.calendar import plain_day
-from tests.e2e.conftest import ADMIN, create_case, e2e_settings, event_status, send, wait_for
+from app.store import TimerSpec, open_store
+from tests.e2e.conftest import (
+    ADMIN,
+    create_case,
+    e2e_settings,
+    event_status,
+    send,
+    ticket_writes,
+    wait_for,
+)
 
 # Long enough that a second poll could not come within the test's wait: the
 # re-decision can only come from the first poll after the restart.
@@ -133,3 +143,32 @@ def test_refund_request_lapses_without_a_webhook(
     last = notes(zd, ticket["id"])[-1]
     assert f"7 days to respond in-product are over (they ended {due})" in last
     assert "the escrow goes back to the client" in last
+
+
+def test_a_timer_whose_outcome_did_not_change_writes_nothing(
+    zd: httpx.Client, service_factory: Callable[..., ThreadedServer], tmp_path: Path
+) -> None:
+    service = service_factory(poll_interval_seconds=0.2)
+    ticket = create_case(zd, hourly_case(datetime.now(UTC).date()))
+    with admin(service) as api:
+        sent = send(api, {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]})
+        wait_for(lambda: event_status(api, sent.json()["event_id"]) == "done", what="decided")
+        assert ticket_writes(zd, ticket["id"]) == 1
+        asyncio.run(arm_now(tmp_path / "triage.db", ticket["id"]))
+        wait_for(lambda: len(decisions(api, ticket["id"])) == 2, what="the timer's re-decision")
+        latest = decisions(api, ticket["id"])[0]
+        assert latest["decision"]["trigger"]["deadline"] == "mediation_duration"
+        assert latest["outcome"] == "noop" and latest["writes"] == []
+    assert ticket_writes(zd, ticket["id"]) == 1
+
+
+async def arm_now(database: Path, ticket_id: int) -> None:
+    """A timer due now, as a decision depending on a clock would have left it."""
+    store = await open_store(f"sqlite:///{database}")
+    try:
+        spec = TimerSpec(
+            "mediation_duration", date.today(), datetime.now(UTC), "the Mediation case", "-"
+        )
+        await store.set_timers(ticket_id, [spec], policy_version="test", decision_id=None)
+    finally:
+        await store.close()
