@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from .calendar import BusinessCalendar, DayKind, business_calendar
 from .policy_schema import DeadlineSpec
 
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
     from .policy import Policy
 
 DAY_KINDS: tuple[DayKind, ...] = ("calendar", "business")
-REFERABLE = ("windows", "timeframes")
 TEMPLATE_VARIABLES: dict[str, object] = {
     "due": "Tue 14 May 2024",
     "start": "Tue 7 May 2024",
@@ -36,10 +37,11 @@ class SpecError(ValueError):
 
 
 def _lookup(policy: Policy, reference: str, field: str) -> object:
+    """'part.key': a key of one of the policy's blocks (windows, timeframes, ...)."""
     part, _, key = reference.partition(".")
-    if part not in REFERABLE or not key:
-        raise SpecError(field, f"{reference!r}: give a number or 'windows.<key>'")
-    holder = getattr(policy, part)
+    holder = getattr(policy, part, None) if part in type(policy).model_fields else None
+    if not isinstance(holder, BaseModel) or not key:
+        raise SpecError(field, f"{reference!r}: give a number or '<block>.<key>'")
     if key not in type(holder).model_fields:
         raise SpecError(field, f"{reference!r}: {part} has no key {key!r}")
     return getattr(holder, key)
