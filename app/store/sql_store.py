@@ -639,6 +639,8 @@ class SqlEventStore(ABC):
         policy_version: str,
         decision_id: int | None,
     ) -> None:
+        if not timers and not await self._has_timers(ticket_id):
+            return  # most decisions have no clock: no write transaction for them
         async with self._write() as conn:
             await timer_queries.set_timers(
                 conn,
@@ -649,6 +651,11 @@ class SqlEventStore(ABC):
                 decision_id=decision_id,
                 now=utcnow(),
             )
+
+    async def _has_timers(self, ticket_id: int) -> bool:
+        async with self._read() as conn:
+            found = await conn.execute(timer_queries.any_for_ticket(ticket_id))
+            return found.first() is not None
 
     async def fire_due_timers(self, now: datetime, *, limit: int = 100) -> int:
         async with self._write() as conn:

@@ -198,3 +198,7 @@ def upcoming_query(now: datetime, until: datetime, limit: int) -> Select[Any]:
 
 def for_ticket(ticket_id: int) -> Select[Any]:
     return _with_event().where(timers.c.ticket_id == ticket_id).order_by(timers.c.fire_at)
+
+
+def any_for_ticket(ticket_id: int) -> Select[Any]:
+    return select(timers.c.id).where(timers.c.ticket_id == ticket_id).limit(1)
