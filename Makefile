@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo serve sandbox test lint typecheck check clean
+.PHONY: demo serve sandbox test test-fast lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,16 +26,23 @@ serve: $(VENV)/.installed
 sandbox: $(VENV)/.installed
 	$(BIN)/python -m app sandbox --port 8081
 
+# Everything, slow and browser tests included: what CI runs (.ci/run).
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# The inner loop: no real servers, no slow tests (about a minute).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not slow and not e2e and not browser and not postgres"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy app
+	$(BIN)/mypy app tests
 
+# The gate: lint (ruff, formatting, import layers), strict types, then every test.
 check: lint typecheck test
 
 clean:

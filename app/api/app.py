@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.api import merges as merges_router
@@ -19,6 +19,7 @@ from app.api.admin import dead_letters, history, replay, simulate
 from app.api.admin import policy as policy_admin
 from app.api.admin import replays as replays_admin
 from app.api.admin import timers as timers_admin
+from app.api.errors import install_error_handlers
 from app.core.heap import freeze_startup_objects
 from app.core.settings import Settings
 from app.runtime.container import utc_now
@@ -27,12 +28,6 @@ from app.runtime.lifespan import services_lifespan
 from app.store import StoreUnavailable
 from app.webhooks import router as webhooks_router
 from app.worker.runner import Worker
-from app.zendesk import (
-    NotFound,
-    ZendeskError,
-    ZendeskTransientError,
-    ZendeskTransportError,
-)
 
 log = logging.getLogger("app")
 
@@ -78,7 +73,7 @@ def create_app(
         # look up the global providers on every request, for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    _install_error_handlers(app)
+    install_error_handlers(app)
     webhooks_router.install(app)  # first: the hot path is matched first
     app.include_router(simulate.router)
     app.include_router(history.router)
@@ -91,19 +86,6 @@ def create_app(
     app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
     return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Zendesk's answers reach ops callers as 404 / 502 / 503 with Zendesk's reason."""
-
-    @app.exception_handler(ZendeskError)
-    async def zendesk_error(_: Request, exc: ZendeskError) -> JSONResponse:
-        status = 502
-        if isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, ZendeskTransientError | ZendeskTransportError):
-            status = 503
-        return JSONResponse({"error": "zendesk", "message": str(exc)}, status_code=status)
 
 
 def _health_router() -> Any:

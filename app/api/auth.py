@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
+from app.api.errors import ErrorBody
 from app.runtime.deps import ServicesDep
 
 log = logging.getLogger("app.api.admin")
@@ -21,22 +21,18 @@ def _fingerprint(token: str) -> str:
     return "tok_" + hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
-class ErrorOut(BaseModel):
-    detail: str
-
-
 ZENDESK_ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"description": "Zendesk does not know the ticket"},
-    502: {"description": "Zendesk answered with an error"},
-    503: {"description": "Zendesk is unavailable or rate-limited; retry later"},
+    404: {"model": ErrorBody, "description": "Zendesk does not know the ticket"},
+    502: {"model": ErrorBody, "description": "Zendesk answered with an error"},
+    503: {"model": ErrorBody, "description": "Zendesk is unavailable or rate-limited; retry later"},
 }
 NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorOut, "description": "No such record"}
+    404: {"model": ErrorBody, "description": "No such record"}
 }
 # Declared on every ops router: the OpenAPI document says what the auth answers.
 ADMIN_RESPONSES: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorOut, "description": "No bearer token"},
-    403: {"model": ErrorOut, "description": "A token that is not allowed"},
+    401: {"model": ErrorBody, "description": "No bearer token"},
+    403: {"model": ErrorBody, "description": "A token that is not allowed"},
 }
 _bearer = HTTPBearer(auto_error=False, description="A token from ADMIN_TOKENS")
 

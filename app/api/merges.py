@@ -14,27 +14,24 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.api.admin.schemas import MergesPage
 from app.api.auth import AdminDep
+from app.api.errors import ErrorBody, error_response
 from app.core.ids import MAX_ID
-from app.merges.guard import check_merge
 from app.merges.log import merge_log
-from app.merges.metrics import merge_metrics
+from app.merges.service import (
+    Blocked,
+    JobFailed,
+    MergeOutcome,
+    MergeRequest,
+    Missing,
+    job_json,
+)
+from app.merges.service import guarded_merge as run_guarded_merge
 from app.runtime.deps import ServicesDep
-from app.zendesk import JobResult, ZendeskJobError
 
-GUARDED_KEY = "merges:guarded:{source_id}"
 TicketId = Annotated[int, Field(gt=0, le=MAX_ID)]
 LogKind = Literal["blocked", "performed", "failed", "detected", "repaired"]
-
-
-class ErrorOut(BaseModel):
-    """Errors: `{"detail"}` from auth, `{"error", "message", ...}` from the handlers."""
-
-    model_config = ConfigDict(extra="allow")
-
-    error: str | None = None
-    message: str | None = None
-    detail: Any = None
 
 
 class BlockedTicketOut(BaseModel):
@@ -45,6 +42,7 @@ class BlockedTicketOut(BaseModel):
 
 class MergeBlockedOut(BaseModel):
     error: str
+    message: str
     merged: bool
     reason: str
     tickets: list[BlockedTicketOut]
@@ -68,18 +66,13 @@ class MergeDoneOut(BaseModel):
     log_id: int | None = None
 
 
-class MergesPageOut(BaseModel):
-    merges: list[dict[str, Any]]
-    next_before_id: int | None = None
-
-
 _AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No bearer token"},
-    403: {"model": ErrorOut, "description": "A token that is not allowed"},
+    401: {"model": ErrorBody, "description": "No bearer token"},
+    403: {"model": ErrorBody, "description": "A token that is not allowed"},
 }
 _ZENDESK: dict[int | str, dict[str, Any]] = {
-    502: {"model": ErrorOut, "description": "Zendesk refused the merge or answered an error"},
-    503: {"model": ErrorOut, "description": "Zendesk is unavailable"},
+    502: {"model": ErrorBody, "description": "Zendesk refused the merge or answered an error"},
+    503: {"model": ErrorBody, "description": "Zendesk is unavailable"},
 }
 router = APIRouter(tags=["merges"], responses=_AUTH)
 admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=_AUTH)
@@ -102,16 +95,6 @@ class MergeBody(BaseModel):
         return self
 
 
-def job_json(result: JobResult) -> dict[str, Any]:
-    return {
-        "job_id": result.job_id,
-        "success": result.success,
-        "status": result.status,
-        "error": result.error,
-        "details": result.details,
-    }
-
-
 @router.post(
     "/merges",
     summary="Merge tickets, unless a Dispute / Mediation ticket is involved",
@@ -122,8 +105,8 @@ def job_json(result: JobResult) -> dict[str, Any]:
     },
     responses={
         200: {"model": MergeDoneOut, "description": "Merged through Zendesk (the job result)"},
-        400: {"model": ErrorOut, "description": "The body is not JSON"},
-        404: {"model": ErrorOut, "description": "A ticket does not exist"},
+        400: {"model": ErrorBody, "description": "The body is not JSON"},
+        404: {"model": ErrorBody, "description": "A ticket does not exist"},
         409: {
             "model": MergeBlockedOut,
             "description": "Refused: the follow-up path instead",
@@ -141,68 +124,47 @@ def job_json(result: JobResult) -> dict[str, Any]:
     },
 )
 async def guarded_merge(body: MergeBody, services: ServicesDep, who: AdminDep) -> JSONResponse:
-    zendesk, policy = services.zendesk, services.policy
-    log = merge_log(services.store, services.clock)
-    counters = merge_metrics(services.metrics)
-    ids = [body.target_id, *body.source_ids]
-    found = {int(t["id"]): t for t in await zendesk.show_many(ids)}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        return JSONResponse(
-            {"error": "not_found", "message": f"no such ticket(s): {missing}", "missing": missing},
-            status_code=404,
-        )
-    catalog = await services.catalog.get()
-    check = check_merge(found[body.target_id], [found[i] for i in body.source_ids], policy, catalog)
-    common: dict[str, Any] = {"target_id": body.target_id, "source_ids": body.source_ids, "by": who}
-    if not check.allowed:
-        entry = await log.append(
-            "blocked",
-            reason=check.reason(),
-            tickets=[b.as_json() for b in check.blocked],
-            instead=check.instead["path"],
-            **common,
-        )
-        counters.merges.labels("blocked").inc()
+    request = MergeRequest(
+        target_id=body.target_id,
+        source_ids=body.source_ids,
+        by=who,
+        target_comment=body.target_comment,
+        source_comment=body.source_comment,
+    )
+    outcome = await run_guarded_merge(services, request)
+    return _answer(body, outcome)
+
+
+def _answer(body: MergeBody, outcome: MergeOutcome) -> JSONResponse:
+    """The service's outcome as HTTP (the shapes documented above)."""
+    if isinstance(outcome, Missing):
+        missing = outcome.ticket_ids
+        return error_response(404, "not_found", f"no such ticket(s): {missing}", missing=missing)
+    if isinstance(outcome, Blocked):
         return JSONResponse(
             {
                 "error": "merge_blocked",
+                "message": outcome.reason,
                 "merged": False,
-                "reason": check.reason(),
-                "tickets": [b.as_json() for b in check.blocked],
-                "instead": check.instead,
-                "log_id": entry["id"] if entry else None,
+                "reason": outcome.reason,
+                "tickets": [b.as_json() for b in outcome.tickets],
+                "instead": outcome.instead,
+                "log_id": outcome.log_id,
             },
             status_code=409,
         )
-    for source_id in body.source_ids:
-        await services.store.set_kv(GUARDED_KEY.format(source_id=source_id), str(body.target_id))
-    try:
-        result = await zendesk.merge(
-            body.target_id,
-            body.source_ids,
-            target_comment=body.target_comment,
-            source_comment=body.source_comment,
+    if isinstance(outcome, JobFailed):
+        return error_response(
+            502, "merge_failed", outcome.message, merged=False, job_id=outcome.job_id
         )
-    except ZendeskJobError as exc:
-        for source_id in body.source_ids:
-            await services.store.set_kv(GUARDED_KEY.format(source_id=source_id), "")
-        await log.append("failed", reason=str(exc), job_id=exc.job_id, **common)
-        counters.merges.labels("failed").inc()
-        return JSONResponse(
-            {"error": "merge_failed", "merged": False, "message": str(exc), "job_id": exc.job_id},
-            status_code=502,
-        )
-    kind = "performed" if result.success else "failed"
-    entry = await log.append(kind, job=job_json(result), **common)
-    counters.merges.labels(kind).inc()
+    result = outcome.result
     return JSONResponse(
         {
             "merged": result.success,
             "target_id": body.target_id,
             "source_ids": body.source_ids,
             "job": job_json(result),
-            "log_id": entry["id"] if entry else None,
+            "log_id": outcome.log_id,
         },
         status_code=200 if result.success else 502,
     )
@@ -211,7 +173,7 @@ async def guarded_merge(body: MergeBody, services: ServicesDep, who: AdminDep) -
 @admin_router.get(
     "/merges",
     summary="Blocked, performed and detected merges, and repairs, newest first",
-    response_model=MergesPageOut,
+    response_model=MergesPage,
     responses={
         200: {
             "content": {

@@ -186,9 +186,8 @@ def replay(
 ) -> None:
     """Decide a ticket again, fresh from Zendesk (dry run by default), or queue a time
     range from the incremental export with a progress display (--since)."""
+    from app.replays import ticket as replay_ticket
     from app.runtime.lifespan import services_lifespan
-    from app.store import NewEvent, Priority
-    from app.worker.pipeline import pipeline_for
 
     settings = _settings_or_exit("marketplace_url")
     if since is not None:
@@ -201,23 +200,8 @@ def replay(
     async def run() -> dict[str, Any]:
         async with services_lifespan(settings) as services:
             if dry_run:
-                ev = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
-                return {
-                    "decision": ev.decision,
-                    "skipped": ev.skipped,
-                    "writes": [w.as_json() for w in ev.writes],
-                }
-            result = await services.store.accept(
-                NewEvent(
-                    dedupe_key=f"replay:{ticket_id}:{datetime.now(UTC).isoformat()}",
-                    source="replay",
-                    event_type="cli.replay",
-                    ticket_id=ticket_id,
-                    payload={"ticket_id": ticket_id},
-                    received_at=services.clock(),
-                    priority=Priority.REPLAY,
-                )
-            )
+                return await replay_ticket.dry_run(services, ticket_id)
+            result = await replay_ticket.enqueue(services, ticket_id, requested_by="cli", via="cli")
             return {"event_id": result.event_id, "status": "queued"}
 
     typer.echo(json.dumps(asyncio.run(run()), indent=2, default=str))

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.urls import check_base_url, check_subdomain, zendesk_account_url
+
 DEFAULT_DATABASE_URL = "sqlite:///./data/triage.db"
 
 
@@ -59,6 +61,16 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("zendesk_subdomain")
+    @classmethod
+    def _subdomain(cls, value: str | None) -> str | None:
+        return check_subdomain(value) if value else value
+
+    @field_validator("zendesk_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return check_base_url(value) if value else value
+
     @model_validator(mode="after")
     def _zendesk_target(self) -> Settings:
         if not (self.zendesk_subdomain or self.zendesk_base_url):
@@ -86,9 +98,7 @@ class Settings(BaseSettings):
 
     @property
     def zendesk_url(self) -> str:
-        if self.zendesk_base_url:
-            return self.zendesk_base_url.rstrip("/")
-        return f"https://{self.zendesk_subdomain}.zendesk.com"
+        return zendesk_account_url(self.zendesk_subdomain, self.zendesk_base_url)
 
     def secret_values(self) -> list[str]:
         """Every secret this process holds; used to prove none reaches a log line."""

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from types import TracebackType
 
-import httpx
 import uvicorn
 
+from app.core.serving import ThreadedServer
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 
@@ -19,8 +16,9 @@ class SandboxServer:
     """`with SandboxServer() as sandbox:` (or `async with`) -> uvicorn on `sandbox.url`.
 
     Binds `host:port` (port 0 = a free one) when entered, serves from a daemon
-    thread, and returns only once `/_sandbox/health` answers. On exit, requests
-    held by timeout faults are released and the server stops.
+    thread (the one threaded runner, `app/core/serving.py`), and returns only once
+    `/_sandbox/health` answers. On exit, requests held by timeout faults are
+    released and the server stops.
     """
 
     def __init__(
@@ -35,62 +33,35 @@ class SandboxServer:
         self.host = host
         self.port = port
         self.startup_timeout = startup_timeout
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> SandboxServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        self.state.base_url = self.url
-        config = uvicorn.Config(
+        server = ThreadedServer(
             create_sandbox_app(self.state),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
+            host=self.host,
+            port=self.port,
+            startup_timeout=self.startup_timeout,
             lifespan="off",
+            ready_path="/_sandbox/health",
+            name="sandbox",
+            log_level="warning",
             ws="none",
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"sandbox-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            sock.close()
-            raise
+        self.port = server.port
+        self.state.base_url = self.url
+        self._server = server.start()
         return self
 
     def stop(self) -> None:
         self.state.faults.release()
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def _wait_until_answering(self) -> None:
-        assert self._server is not None and self._thread is not None
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if not self._thread.is_alive():
-                raise RuntimeError(f"the sandbox on {self.url} failed to start")
-            if self._server.started and _answers(f"{self.url}/_sandbox/health"):
-                return
-            time.sleep(0.01)
-        raise TimeoutError(f"the sandbox on {self.url} did not answer in {self.startup_timeout}s")
+            self._server.stop()
+        self._server = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -113,13 +84,6 @@ class SandboxServer:
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self.stop)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def run_sandbox(

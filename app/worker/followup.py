@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.merges.kinds import MERGED_TAG, group_name, mediation_kind
-from app.routing import Policy
+from app.routing import Decision, Policy
+from app.routing.decision import TraceStep
 from app.worker.ticket_view import field_value
 from app.zendesk import Priority, UnknownName, ZendeskCatalog, ZendeskClient
 
@@ -253,22 +254,24 @@ async def find_mediation_ticket(
     )
 
 
-def annotate(decision: dict[str, Any], link: LinkSearch | None, ticket_id: int) -> None:
+def annotate(decision: Decision, link: LinkSearch | None, ticket_id: int) -> Decision:
     """Say in the decision's note on this ticket how the Mediation ticket was (not) found.
 
     Only when the decision used the search: a follow-up path, or asking the agent
-    for the Mediation ticket. Also adds a trace step. Changes `decision` in place.
+    for the Mediation ticket. Also adds a trace step. Returns the annotated decision.
     """
     if link is None or link.outcome == "skipped":
-        return
-    trace = decision.setdefault("trace", [])
+        return decision
     outcome = {"found": "info", "several": "ask", "none": "ask"}.get(link.outcome, "info")
-    trace.append({"step": "find_mediation_ticket", "outcome": outcome, "why": link.how()})
-    path = str(decision.get("path") or "")
-    asks = "mediation_ticket" in (decision.get("missing") or [])
-    if not (path in FOLLOW_UP_PATHS or asks):
-        return
-    for note in decision.get("notes") or []:
-        if int(note.get("ticket_id") or 0) == ticket_id:
-            note["body"] = f"{str(note['body']).rstrip()}\n\n{link.how()}"
-            return
+    step = TraceStep(step="find_mediation_ticket", outcome=outcome, why=link.how())
+    decision = decision.model_copy(update={"trace": [*decision.trace, step]})
+    asks = "mediation_ticket" in decision.missing
+    if not (decision.path in FOLLOW_UP_PATHS or asks):
+        return decision
+    notes = list(decision.notes)
+    for i, note in enumerate(notes):
+        if note.ticket_id == ticket_id:
+            body = f"{note.body.rstrip()}\n\n{link.how()}"
+            notes[i] = note.model_copy(update={"body": body})
+            return decision.model_copy(update={"notes": notes})
+    return decision

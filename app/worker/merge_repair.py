@@ -40,6 +40,7 @@ from app.marketplace.client import MarketplaceClient
 from app.merges.kinds import closed_by_merge, mediation_kind
 from app.merges.log import MergeLog
 from app.merges.metrics import MergeMetrics
+from app.merges.service import GUARDED_KEY
 from app.routing import Policy, TicketFacts, decide
 from app.runtime.container import CatalogHolder
 from app.store import EventStore, StoredEvent
@@ -58,7 +59,6 @@ ALERT_TAG = "triage_merge_alert"
 RESTORED_TAG = "triage_restored_mediation"
 RESTORE_EXTERNAL_ID = "triage-restore-{source_id}"
 RESTORED_KEY = "merges:restored:{source_id}"
-GUARDED_KEY = "merges:guarded:{source_id}"
 DONE_KEY = "merges:done:{source_id}:{target_id}"
 MAX_ATTEMPTS = 3
 QUOTED_COMMENTS = 3

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.store import DecisionRecord, EventStore
-from app.worker.plan import TicketWrite, decision_marker
+from app.worker.plan import TicketWrite, recorded_decision_marker
 
 PINGPONG_TAG = "triage_pingpong"
 PINGPONG_SUMMARY = "ping-pong: group change withheld"
@@ -134,7 +134,7 @@ def judge(
         if _recent(r, now, limits) and any(is_pingpong_write(w) for w in r.writes)
     ]
     count = len(group_writes(history, ticket_id, now, limits.window))
-    if any(decision_marker(r.decision) == write.marker for r in reported):
+    if any(recorded_decision_marker(r.decision) == write.marker for r in reported):
         return Verdict(None, "this decision is on hold after a ping-pong (see the note)")
     if reported:
         changes = {k: v for k, v in write.changes.items() if k not in ("group_id", "assignee_id")}

@@ -27,7 +27,8 @@ from app.marketplace.client import MarketplaceClient
 from app.merges.kinds import group_name
 from app.merges.log import merge_log
 from app.merges.metrics import MergeMetrics, merge_metrics
-from app.routing import Policy, TicketFacts, decide
+from app.routing import Decision, Policy, TicketFacts, decide
+from app.routing.decision import TraceStep
 from app.runtime.container import CatalogHolder, Services, utc_now
 from app.store import DecisionRecord, EventStore, StoredEvent
 from app.store import Priority as EventPriority
@@ -82,7 +83,7 @@ class PlannedWrite:
 class Evaluation:
     ticket_id: int
     facts: TicketFacts | None
-    decision: dict[str, Any] | None
+    decision: Decision | None
     writes: list[PlannedWrite] = field(default_factory=list)
     skipped: str | None = None  # why nothing was decided (e.g. closed ticket)
     link: LinkSearch | None = None  # the search for the case's Mediation ticket
@@ -155,12 +156,11 @@ class Pipeline:
         facts, link = await gather_case(
             ticket, self.policy, catalog, self.marketplace, self.zendesk, priority
         )
-        decision = decide(facts, self.policy, today).model_dump(mode="json")
-        annotate(decision, link, ticket_id)
+        decision = annotate(decide(facts, self.policy, today), link, ticket_id)
         loops = self.loops
         if not deadline and await loops.is_echo(ticket):
             why = "the ticket is as the service's own last update left it (an echo)"
-            _trace(decision, "loop_guard", "hold", why)
+            decision = _traced(decision, "loop_guard", "hold", why)
             return Evaluation(ticket_id, facts, decision, [], link=link, held=why)
         writes = []
         for linked_id in linked_ticket_ids(decision, ticket_id):
@@ -171,10 +171,10 @@ class Pipeline:
         macro = await self._macro_changes(decision, ticket, priority)
         own = plan_ticket_write(decision, ticket, self.policy, catalog, macro)
         verdict = await loops.judge(
-            own, ticket, decision.get("queue"), self.clock(), group_name(ticket, catalog)
+            own, ticket, decision.queue, self.clock(), group_name(ticket, catalog)
         )
         if verdict.hold:
-            _trace(decision, "loop_guard", "hold", verdict.hold)
+            decision = _traced(decision, "loop_guard", "hold", verdict.hold)
         if verdict.write:
             writes.append(PlannedWrite(verdict.write, ticket["updated_at"]))
         return Evaluation(ticket_id, facts, decision, writes, link=link, held=verdict.hold)
@@ -182,9 +182,11 @@ class Pipeline:
     async def record(
         self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
     ) -> Result:
-        """Store the decision with the writes made; the explain history."""
-        decision = evaluation.decision or {}
-        annotate_timer(decision, event)
+        """Store the decision with the writes made; the explain history; the
+        ticket's timers (app/worker/timers.py).
+
+        The one place a decision becomes JSON: the record is what the history shows."""
+        decision = evaluation.decision
         outcome = "applied" if done else "noop"
         facts = (
             evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
@@ -197,20 +199,23 @@ class Pipeline:
                 event_id=event.id,
                 policy_version=self.policy.version,
                 facts=facts,
-                decision=decision,
+                decision=annotate_timer(decision.model_dump(mode="json"), event)
+                if decision
+                else {},
                 writes=done,
                 outcome=outcome,
             )
         )
         await self._after_writes(evaluation, done)
+        if decision is None:
+            return Result(outcome, decision_id)
         await self.store.set_timers(
             evaluation.ticket_id,
             timer_specs(decision),
             policy_version=self.policy.version,
             decision_id=decision_id,
         )
-        eligibility = (decision.get("eligibility") or {}).get("code")
-        return Result(outcome, decision_id, decision.get("queue"), eligibility)
+        return Result(outcome, decision_id, decision.queue, decision.eligibility.code)
 
     async def _after_writes(self, evaluation: Evaluation, done: list[dict[str, Any]]) -> None:
         """The ping-pong hold, once the ping-pong note was written (single or bulk path)."""
@@ -219,7 +224,7 @@ class Pipeline:
             if is_pingpong_write(write) and evaluation.decision is not None:
                 marker = decision_marker(evaluation.decision)
                 await loops.hold(
-                    evaluation.ticket_id, marker, self.clock(), evaluation.decision.get("queue")
+                    evaluation.ticket_id, marker, self.clock(), evaluation.decision.queue
                 )
                 if self.merge_metrics is not None:
                     self.merge_metrics.pingpong.inc()
@@ -288,9 +293,9 @@ class Pipeline:
             raise ConflictStorm(f"merge repair around ticket {ticket.get('id')}: {exc}") from exc
 
     async def _macro_changes(
-        self, decision: dict[str, Any], ticket: dict[str, Any], priority: Priority
+        self, decision: Decision, ticket: dict[str, Any], priority: Priority
     ) -> dict[str, Any] | None:
-        title = decision.get("macro")
+        title = decision.macro
         if not title or decision_marker(decision) in (ticket.get("tags") or []):
             return None
         catalog = await self.catalog.get()
@@ -300,8 +305,9 @@ class Pipeline:
         return changes
 
 
-def _trace(decision: dict[str, Any], step: str, outcome: str, why: str) -> None:
-    decision.setdefault("trace", []).append({"step": step, "outcome": outcome, "why": why})
+def _traced(decision: Decision, step: str, outcome: str, why: str) -> Decision:
+    trace = [*decision.trace, TraceStep(step=step, outcome=outcome, why=why)]
+    return decision.model_copy(update={"trace": trace})
 
 
 def pipeline_for(services: Services) -> Pipeline:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.routing import Policy
+from app.routing import Decision, Policy
 from app.worker.ticket_view import option_tag
 from app.zendesk import ZendeskCatalog
 
@@ -30,24 +30,29 @@ class TicketWrite:
     summary: list[str] = field(default_factory=list)
 
 
-def decision_marker(decision: dict[str, Any]) -> str:
+def decision_marker(decision: Decision) -> str:
     """Names what the decision does to Zendesk, not why (trace and policy excluded)."""
+    return recorded_decision_marker(decision.model_dump(mode="json"))
+
+
+def recorded_decision_marker(decision: dict[str, Any]) -> str:
+    """The marker of a decision as the store keeps it (JSON): the same as `decision_marker`."""
     effect = {k: decision.get(k) for k in ("queue", "status", "form", "macro", "tags", "fields")}
     effect["notes"] = [n.get("body") for n in decision.get("notes") or []]
     digest = hashlib.sha256(json.dumps(effect, sort_keys=True, default=str).encode())
     return MARKER_PREFIX + digest.hexdigest()[:12]
 
 
-def notes_for(decision: dict[str, Any], ticket_id: int) -> list[str]:
-    return [n["body"] for n in decision.get("notes") or [] if n.get("ticket_id") == ticket_id]
+def notes_for(decision: Decision, ticket_id: int) -> list[str]:
+    return [n.body for n in decision.notes if n.ticket_id == ticket_id]
 
 
 def _fields(
-    decision: dict[str, Any], ticket: dict[str, Any], catalog: ZendeskCatalog
+    decision: Decision, ticket: dict[str, Any], catalog: ZendeskCatalog
 ) -> list[dict[str, Any]]:
     current = {int(f["id"]): f.get("value") for f in ticket.get("custom_fields") or []}
     changed = []
-    for title, value in (decision.get("fields") or {}).items():
+    for title, value in decision.fields.items():
         info = catalog.field(title)
         wanted = option_tag(catalog, title, value)
         have = current.get(info.id)
@@ -61,20 +66,19 @@ def _fields(
 
 
 def _tags(
-    decision: dict[str, Any], ticket: dict[str, Any], macro: dict[str, Any] | None
+    decision: Decision, ticket: dict[str, Any], macro: dict[str, Any] | None
 ) -> tuple[set[str], set[str]]:
     before = set(ticket.get("tags") or [])
     after = set(before)
     if macro and isinstance(macro.get("tags"), list):
         after |= set(macro["tags"])
-    tags = decision.get("tags") or {}
-    after |= set(tags.get("add") or [])
-    after -= set(tags.get("remove") or [])
+    after |= set(decision.tags.add)
+    after -= set(decision.tags.remove)
     return before, after
 
 
 def plan_ticket_write(
-    decision: dict[str, Any],
+    decision: Decision,
     ticket: dict[str, Any],
     policy: Policy,
     catalog: ZendeskCatalog,
@@ -86,17 +90,17 @@ def plan_ticket_write(
         return None
     changes: dict[str, Any] = {}
     summary: list[str] = []
-    queue = decision.get("queue")
+    queue = decision.queue
     if queue:
         group_id = catalog.group_id(policy.queues[queue].group)
         if ticket.get("group_id") != group_id:
             changes |= {"group_id": group_id, "assignee_id": None}
             summary.append(f"group -> {queue}")
-    status = decision.get("status")
+    status = decision.status
     if status and status != str(ticket.get("status", "")).lower():
         changes["status"] = status
         summary.append(f"status -> {status}")
-    form = decision.get("form")
+    form = decision.form
     if form:
         form_id = catalog.form_id(form)
         if ticket.get("ticket_form_id") != form_id:
@@ -119,12 +123,12 @@ def plan_ticket_write(
         return None
     if macro and macro.get("macro_id"):
         changes["macro_id"] = macro["macro_id"]
-        summary.append(f"macro {decision.get('macro')}")
+        summary.append(f"macro {decision.macro}")
     changes["tags"] = sorted(after | {marker})
     return TicketWrite(ticket_id=int(ticket["id"]), changes=changes, marker=marker, summary=summary)
 
 
-def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> TicketWrite | None:
+def plan_linked_note(decision: Decision, ticket: dict[str, Any]) -> TicketWrite | None:
     """A note the decision puts on another ticket (e.g. the mediation ticket)."""
     notes = notes_for(decision, int(ticket["id"]))
     if not notes:
@@ -139,6 +143,6 @@ def plan_linked_note(decision: dict[str, Any], ticket: dict[str, Any]) -> Ticket
     return TicketWrite(int(ticket["id"]), changes, marker, [f"{len(notes)} linked note(s)"])
 
 
-def linked_ticket_ids(decision: dict[str, Any], own_id: int) -> list[int]:
-    ids = {int(n["ticket_id"]) for n in decision.get("notes") or [] if n.get("ticket_id")}
+def linked_ticket_ids(decision: Decision, own_id: int) -> list[int]:
+    ids = {n.ticket_id for n in decision.notes if n.ticket_id}
     return sorted(ids - {own_id})

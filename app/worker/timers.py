@@ -20,9 +20,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from app.routing import Decision
 from app.store import EventStore, StoredEvent, StoreUnavailable, TimerSpec
 
 log = logging.getLogger("app.worker")
@@ -34,26 +35,22 @@ def is_timer_event(event: StoredEvent) -> bool:
     return event.source == TIMER_SOURCE and isinstance(event.payload.get("timer"), dict)
 
 
-def timer_specs(decision: dict[str, Any]) -> list[TimerSpec]:
+def timer_specs(decision: Decision | None) -> list[TimerSpec]:
     """One timer per running deadline kind that asks for one."""
-    specs: dict[str, TimerSpec] = {}
-    for item in decision.get("deadlines") or []:
-        if item.get("over") or not item.get("timer", True):
-            continue
-        specs[str(item["kind"])] = TimerSpec(
-            kind=str(item["kind"]),
-            due_on=date.fromisoformat(str(item["due"])),
-            fire_at=datetime.fromisoformat(str(item["over_at"])),
-            what=str(item.get("what") or ""),
-            then=str(item.get("then") or ""),
-        )
+    if decision is None:
+        return []
+    specs = {
+        d.kind: TimerSpec(d.kind, d.due, d.over_at, d.what, d.then)
+        for d in decision.deadlines
+        if d.timer and not d.over
+    }
     return list(specs.values())
 
 
-def annotate_timer(decision: dict[str, Any], event: StoredEvent) -> None:
-    """Say in the decision that a timer triggered it, and which deadline."""
+def annotate_timer(decision: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
+    """The stored decision says a timer triggered it, and which deadline (returned)."""
     if not is_timer_event(event):
-        return
+        return decision
     timer = dict(event.payload["timer"])
     decision["trigger"] = {"kind": "timer", "deadline": timer.get("kind"), "timer": timer}
     why = (
@@ -61,6 +58,7 @@ def annotate_timer(decision: dict[str, Any], event: StoredEvent) -> None:
         f"(last day {timer.get('due_on')}; {timer.get('what')}); no webhook"
     )
     decision.setdefault("trace", []).insert(0, {"step": "timer", "outcome": "fired", "why": why})
+    return decision
 
 
 class TimerPoller:

@@ -4,6 +4,7 @@ See `client.py` for the client, `errors.py` for the exception tree,
 `ratelimit.py` for the budget and priorities, `auth.py` for credentials.
 """
 
+from app.core.urls import zendesk_account_url as base_url_for
 from app.zendesk.auth import (
     ApiTokenAuth,
     AuthSettings,
@@ -13,7 +14,7 @@ from app.zendesk.auth import (
     build_auth,
 )
 from app.zendesk.catalog import CatalogSource, ZendeskCatalog
-from app.zendesk.client import DEFAULT_TIMEOUT, ZendeskClient, base_url_for
+from app.zendesk.client import DEFAULT_TIMEOUT, ZendeskClient
 from app.zendesk.errors import (
     BadRequest,
     Conflict,

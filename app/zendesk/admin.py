@@ -13,6 +13,16 @@ from app.zendesk.errors import MalformedResponse
 
 
 class AdminMixin(ZendeskEndpoints):
+    async def get_me(self) -> dict[str, Any]:
+        """`GET /users/me`: the user these credentials act as (id, role, ...)."""
+        body = await self._request("GET", "/users/me", expect={"user": dict})
+        user = as_dict(body["user"])
+        if not isinstance(user.get("id"), int):
+            raise MalformedResponse(
+                200, "expected a user with an integer id", None, "GET", "/users/me"
+            )
+        return user
+
     async def list_webhooks(self) -> list[dict[str, Any]]:
         return await self._list("/webhooks", "webhooks")
 

@@ -49,17 +49,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v2"
 PAGE_SIZE = 100
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
-_SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$", re.IGNORECASE)
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9A-Za-z]{16,}|[0-9a-fA-F-]{32,36})$")
-
-
-def base_url_for(subdomain: str | None, base_url: str | None) -> str:
-    """`base_url` when given (sandbox, proxy), else `https://{subdomain}.zendesk.com`."""
-    if base_url:
-        return base_url.rstrip("/")
-    if subdomain and _SUBDOMAIN.match(subdomain):
-        return f"https://{subdomain}.zendesk.com"
-    raise ValueError("a Zendesk subdomain (letters, digits, '-') or a base URL is required")
 
 
 def endpoint_label(path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -52,7 +53,7 @@ def test_bad_input_refused_and_valid_neighbours_kept(
     for answer in (before, after):
         assert answer.status_code == 200
         event_id = answer.json()["event_id"]
-        wait_for(lambda e=event_id: event_status(api, e) == "done", what=f"event {event_id}")
+        wait_for(_is_done(api, event_id), what=f"event {event_id}")
 
 
 def test_unsigned_request_refused_with_check_named(api: httpx.Client):
@@ -63,3 +64,7 @@ def test_unsigned_request_refused_with_check_named(api: httpx.Client):
     answer = api.post("/webhooks/zendesk", content=b'{"ticket_id": "2"}', headers=forged)
     assert (answer.status_code, answer.json()["error"]) == (401, "bad_signature")
     assert SECRET not in answer.text
+
+
+def _is_done(api: httpx.Client, event_id: int) -> Callable[[], bool]:
+    return lambda: event_status(api, event_id) == "done"

@@ -14,9 +14,10 @@ import json
 import os
 import signal
 import sys
+from typing import Any
 
 
-def _child(request: dict) -> None:
+def _child(request: dict[str, Any]) -> None:
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)

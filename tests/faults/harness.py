@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import random
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -359,7 +360,8 @@ class ServiceProcess:
         assert proc.stderr is not None
         try:
             with self.log_path.open("ab") as log:
-                while chunk := proc.stderr.read1(65536):
+                # read1: what is there now, so the log is current while the process runs
+                while chunk := cast(io.BufferedReader, proc.stderr).read1(65536):
                     log.write(chunk)
         except (OSError, ValueError):
             pass

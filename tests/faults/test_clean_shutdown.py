@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -48,7 +49,7 @@ def test_service_sigterm_under_load_releases_work_and_restart_processes_all(
     db = tmp_path / "triage.db"
     port = free_port()
     sandbox.inject({"path_prefix": "/api/v2/tickets", "delay_ms": 50})
-    settings = {"lease_seconds": 30, "worker_concurrency": 4, "log_level": "INFO"}
+    settings: dict[str, Any] = {"lease_seconds": 30, "worker_concurrency": 4, "log_level": "INFO"}
 
     def service() -> ServiceProcess:
         return ServiceProcess(

@@ -39,7 +39,9 @@ def _newer_state(sandbox: FaultSandbox, zd: httpx.Client, ticket: dict[str, Any]
     return str(updated["updated_at"])
 
 
-def _deliveries(states: dict[int, tuple[dict, dict]], rng: random.Random) -> list[dict]:
+def _deliveries(
+    states: dict[int, tuple[dict[str, Any], dict[str, Any]]], rng: random.Random
+) -> list[dict[str, Any]]:
     """Every event COPIES times, shuffled; per ticket the newer state comes first."""
     deliveries = [payload for old, new in states.values() for payload in [old, new] * COPIES]
     rng.shuffle(deliveries)
@@ -56,7 +58,7 @@ def test_webhook_duplicate_and_out_of_order_deliveries_one_effect_per_ticket(
 ):
     today = datetime.now(UTC).date()
     zd.post("/_sandbox/marketplace/contracts", json=hourly_case(today, "C-OLD", 45).contract)
-    states: dict[int, tuple[dict, dict]] = {}
+    states: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     for _ in range(TICKETS):
         ticket = new_ticket(zd)
         stale = {"status": "new", "group": "Customer Support", "tags": "demo"}

@@ -101,7 +101,7 @@ def _drain_and_check(sandbox: FaultSandbox, database_url: str, ledger: Ledger, t
     """A worker processes every acknowledged event: one note per ticket."""
     settings = service_settings(sandbox.url, database_url, poll_interval_seconds=0.1)
     with serving(settings) as api:
-        settle(api, ledger.acked, timeout=60)
+        settle(api, list(ledger.acked), timeout=60)
     for ticket in tickets:
         assert len(sandbox.notes(ticket["id"])) == 1
 

@@ -7,6 +7,8 @@ not write a second note.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -40,7 +42,7 @@ def _make_flaky(sandbox: FaultSandbox) -> None:
     )
 
 
-def _settled(api: httpx.Client, ids: list[int]) -> dict[int, dict]:
+def _settled(api: httpx.Client, ids: list[int]) -> dict[int, dict[str, Any]]:
     return {e["id"]: e for e in all_events(api) if e["id"] in ids}
 
 

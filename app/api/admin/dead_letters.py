@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from app.api.admin.examples import EVENT, ok
 from app.api.admin.history import event_json
+from app.api.admin.schemas import DeadLettersPage, EventStatusOut
 from app.api.auth import ADMIN_RESPONSES, NOT_FOUND, AdminDep
 from app.core.ids import BeforeIdQuery, IdPath, OptionalIdQuery
 from app.runtime.deps import ServicesDep
@@ -21,6 +22,7 @@ router = APIRouter(
 @router.get(
     "",
     summary="Events the worker gave up on, newest first, with the reason",
+    response_model=DeadLettersPage,
     responses=ok({"dead_letters": [EVENT], "next_before_id": None}),
 )
 async def list_dead_letters(
@@ -40,6 +42,7 @@ async def list_dead_letters(
 @router.post(
     "/{event_id}/retry",
     summary="Queue a dead letter again (attempts reset)",
+    response_model=EventStatusOut,
     responses=ok({"event_id": 42, "status": "pending"}),
 )
 async def retry_dead_letter(event_id: IdPath, services: ServicesDep, _: AdminDep) -> dict[str, Any]:
@@ -51,6 +54,7 @@ async def retry_dead_letter(event_id: IdPath, services: ServicesDep, _: AdminDep
 @router.delete(
     "/{event_id}",
     summary="Discard a dead letter; it stays in the log as discarded",
+    response_model=EventStatusOut,
     responses=ok({"event_id": 42, "status": "discarded"}),
 )
 async def discard_dead_letter(

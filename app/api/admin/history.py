@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.api.admin.examples import DECISION_RECORD, EVENT, ok
+from app.api.admin.schemas import EventsPage, TicketDecisions
 from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.core.ids import BeforeIdQuery, IdPath, OptionalIdQuery
 from app.runtime.deps import ServicesDep
@@ -26,6 +27,7 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
 @router.get(
     "/events",
     summary="Inbox events, newest first",
+    response_model=EventsPage,
     responses=ok({"events": [EVENT], "next_before_id": None}),
 )
 async def list_events(
@@ -46,6 +48,7 @@ async def list_events(
 @router.get(
     "/tickets/{ticket_id}/decisions",
     summary="Why a ticket went where it went",
+    response_model=TicketDecisions,
     responses=ok({"ticket_id": 5100001, "decisions": [DECISION_RECORD]}),
 )
 async def ticket_decisions(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from app.api.admin.replays import BAD_BODY
+from app.api.admin.schemas import PolicyDiffOut, PolicyOut
 from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.core.ids import MAX_ID
 from app.replays.jobs import utc
@@ -62,6 +63,7 @@ async def _check_config(services: Services, seconds: float) -> tuple[list[Any] |
 @router.get(
     "",
     summary="The policy in force and its check-config against the Zendesk account",
+    response_model=PolicyOut,
     description=(
         "Name, version (sha256 of the file), file path, the parsed policy as JSON, and one "
         "check-config row per Zendesk name the policy uses (looked up now). When Zendesk "
@@ -267,6 +269,7 @@ def _in_range(record: DecisionRecord, body: PolicyDiffRequest) -> bool:
 @router.post(
     "/diff",
     summary="Which recent decisions a candidate policy would change, and how",
+    response_model=PolicyDiffOut,
     description=(
         "Re-decides the stored facts of the latest decision of each ticket among the last "
         "`last` decisions (or those made in `start`..`end`, among the newest "
@@ -317,6 +320,9 @@ def _in_range(record: DecisionRecord, body: PolicyDiffRequest) -> bool:
             "content": {
                 "application/json": {
                     "example": {
+                        "error": "invalid_request",
+                        "message": "policy_yaml: candidate.yaml:12: windows.mediation: Input "
+                        "should be greater than 0",
                         "detail": [
                             {
                                 "type": "invalid_policy",
@@ -330,7 +336,7 @@ def _in_range(record: DecisionRecord, body: PolicyDiffRequest) -> bool:
                                     "message": "windows.mediation: Input should be greater than 0",
                                 },
                             }
-                        ]
+                        ],
                     }
                 }
             },

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from app.api.admin.examples import ok
+from app.api.admin.schemas import ReplayDryRun, ReplayQueued
 from app.api.auth import ADMIN_RESPONSES, ZENDESK_ERRORS, AdminDep
 from app.core.ids import IdPath
+from app.replays.ticket import dry_run as replay_ticket_dry_run
+from app.replays.ticket import enqueue as enqueue_ticket_replay
 from app.runtime.deps import ServicesDep
-from app.store import NewEvent, Priority
-from app.worker.pipeline import pipeline_for
-from app.worker.timers import timer_specs
 
 router = APIRouter(
     prefix="/admin/tickets", tags=["admin"], responses=ADMIN_RESPONSES | ZENDESK_ERRORS
@@ -23,6 +22,7 @@ router = APIRouter(
 @router.post(
     "/{ticket_id}/replay",
     summary="Decide a ticket again, fresh from Zendesk",
+    response_model=ReplayDryRun | ReplayQueued,
     responses=ok(
         {
             "ticket_id": 5100001,
@@ -45,7 +45,6 @@ router = APIRouter(
                     "summary": ["group -> Mediation_Tier_1_CX420"],
                 }
             ],
-            "timers": [],
         }
     ),
 )
@@ -58,29 +57,8 @@ async def replay_ticket(
     ),
 ) -> dict[str, Any]:
     if dry_run:
-        evaluation = await pipeline_for(services).evaluate(ticket_id, services.clock().date())
-        return {
-            "ticket_id": ticket_id,
-            "dry_run": True,
-            "skipped": evaluation.skipped,
-            "facts": evaluation.facts.model_dump(mode="json", exclude_none=True)
-            if evaluation.facts
-            else None,
-            "decision": evaluation.decision,
-            "writes": [w.as_json() for w in evaluation.writes],
-            "timers": [t.as_json() for t in timer_specs(evaluation.decision or {})],
-        }
-    result = await services.store.accept(
-        NewEvent(
-            dedupe_key=f"replay:{ticket_id}:{uuid.uuid4().hex}",
-            source="replay",
-            event_type="admin.replay",
-            ticket_id=ticket_id,
-            payload={"ticket_id": ticket_id, "requested_by": who},
-            received_at=services.clock(),
-            priority=Priority.REPLAY,
-        )
-    )
+        return await replay_ticket_dry_run(services, ticket_id)
+    result = await enqueue_ticket_replay(services, ticket_id, requested_by=who, via="admin")
     return {
         "ticket_id": ticket_id,
         "dry_run": False,

@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
 
+from app.api.admin.schemas import ReplayProgressOut, ReplaysPage
 from app.api.auth import ADMIN_RESPONSES, AdminDep
+from app.api.errors import ErrorBody
 from app.replays.jobs import (
     RESUMABLE,
     ReplayProgress,
@@ -32,20 +33,14 @@ router = APIRouter(
 RegistryDep = Annotated[ReplayRegistry, Depends(get_registry)]
 
 
-class ErrorDetail(BaseModel):
-    """What `HTTPException` answers: `{"detail": "why"}`."""
-
-    detail: str
-
-
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorDetail, "description": "No replay with this id"}
+    404: {"model": ErrorBody, "description": "No replay with this id"}
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorDetail, "description": "Not possible in the replay's current state"}
+    409: {"model": ErrorBody, "description": "Not possible in the replay's current state"}
 }
 BAD_BODY: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorDetail, "description": "The body is not JSON"}
+    400: {"model": ErrorBody, "description": "The body is not JSON"}
 }
 ReplayId = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,64}$", description="Replay id")]
 
@@ -82,6 +77,7 @@ def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
     "/replay",
     status_code=202,
     summary="Replay a time range (incremental export) or a list of tickets, in the background",
+    response_model=ReplayProgressOut,
     description=(
         "Queues one event per ticket at REPLAY priority (after live webhooks), dedupe key "
         "`replay:<replay_id>:<ticket_id>`. A time range reads Zendesk's incremental export "
@@ -114,6 +110,7 @@ async def start_replay(
 @router.get(
     "/replays",
     summary="Replays, newest first",
+    response_model=ReplaysPage,
     responses={
         200: {
             "content": {
@@ -157,6 +154,7 @@ async def list_replays(
 @router.get(
     "/replays/{replay_id}",
     summary="A replay's progress: status, tickets seen and queued, cursor, error",
+    response_model=ReplayProgressOut,
     responses={
         200: {"content": {"application/json": {"example": _PROGRESS_EXAMPLE}}},
         **NOT_FOUND,
@@ -172,6 +170,7 @@ async def get_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) ->
 @router.post(
     "/replays/{replay_id}/resume",
     summary="Continue a failed, cancelled or interrupted replay from its saved cursor",
+    response_model=ReplayProgressOut,
     description=(
         "A replay still `running` but not active in this process (its process died) "
         "resumes only with `force=true`: make sure no other process runs it."
@@ -203,6 +202,7 @@ async def resume_replay(
 @router.post(
     "/replays/{replay_id}/cancel",
     summary="Stop a replay running in this process; events already queued stay queued",
+    response_model=ReplayProgressOut,
     responses={
         200: {"content": {"application/json": {"example": _PROGRESS_EXAMPLE}}},
         **NOT_FOUND,

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.auth import ADMIN_RESPONSES, AdminDep
-from app.routing import TicketFacts, decide
+from app.routing import Decision, TicketFacts, decide
 from app.runtime.deps import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)
@@ -48,6 +48,7 @@ class SimulateRequest(BaseModel):
 @router.post(
     "/simulate",
     summary="Decide on ticket facts without touching Zendesk",
+    response_model=Decision,
     responses={400: {"description": "The body is not JSON"}},
 )
 async def simulate(body: SimulateRequest, services: ServicesDep, _: AdminDep) -> dict[str, Any]:

@@ -12,11 +12,42 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.api.admin.examples import ok
+from app.api.admin.schemas import Out
 from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.core.ids import IdPath
 from app.runtime.deps import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)
+
+
+class TimerOut(Out):
+    id: int
+    ticket_id: int
+    kind: str
+    due_on: str  # the last day inside the clock
+    fire_at: str  # when it is over and the ticket is decided again
+    generation: int
+    what: str
+    then: str
+    policy_version: str
+    decision_id: int | None
+    fired_at: str | None
+    event_id: int | None
+    event_status: str | None
+
+
+class TimersPage(Out):
+    now: str
+    within_hours: int
+    overdue_count: int
+    overdue: list[TimerOut]
+    due_soon: list[TimerOut]
+
+
+class TicketTimers(Out):
+    ticket_id: int
+    timers: list[TimerOut]
+
 
 TIMER: dict[str, Any] = {
     "id": 3,
@@ -38,6 +69,7 @@ TIMER: dict[str, Any] = {
 @router.get(
     "/timers",
     summary="Deadlines overdue and due soon",
+    response_model=TimersPage,
     responses=ok(
         {
             "now": "2024-05-14T18:00:00+00:00",
@@ -69,6 +101,7 @@ async def list_timers(
 @router.get(
     "/tickets/{ticket_id}/timers",
     summary="A ticket's running deadlines",
+    response_model=TicketTimers,
     responses=ok({"ticket_id": 5100001, "timers": [TIMER]}),
 )
 async def ticket_timers(ticket_id: IdPath, services: ServicesDep, _: AdminDep) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import make_url
+from app.store.urls import PostgresTarget as StorePostgresTarget
+from app.store.urls import parse_database_url
 
 #: advisory lock (single bigint key space, hashed) serializing the DDL below
 DDL_LOCK_KEY = "dispute-triage:zendesk_budget:ddl"
@@ -70,25 +71,21 @@ class PostgresTarget:
 
 def postgres_target(database_url: str) -> PostgresTarget | None:
     """The PostgreSQL database behind `DATABASE_URL`; None for SQLite (or junk:
-    the store reports a bad URL itself). Accepts what the store accepts:
-    `postgresql://`, `postgres://`, `postgresql+asyncpg://`, and `?schema=`."""
+    the store reports a bad URL itself). The URL is read by the store's one parser
+    (`app/store/urls.py`), so the budget accepts exactly what the store accepts."""
     try:
-        url = make_url(database_url)
-    except Exception:  # sqlalchemy.exc.ArgumentError
+        target = parse_database_url(database_url)
+    except ValueError:
         return None
-    backend, _, driver = url.drivername.partition("+")
-    if backend not in ("postgresql", "postgres") or driver not in ("", "asyncpg"):
+    if not isinstance(target, StorePostgresTarget):
         return None
-    query = dict(url.query)
-    schema = query.pop("schema", None)
-    if schema is not None and (not isinstance(schema, str) or not schema.isidentifier()):
-        return None
+    query = dict(target.url.query)
     for option in _SQLALCHEMY_ONLY:
         query.pop(option, None)
-    plain = url.set(drivername="postgresql", query=query)
+    plain = target.url.set(drivername="postgresql", query=query)
     return PostgresTarget(
         dsn=plain.render_as_string(hide_password=False),
-        schema=schema if isinstance(schema, str) else None,
+        schema=target.schema,
         redacted=plain.render_as_string(hide_password=True),
     )
 

@@ -32,7 +32,6 @@ import httpx
 from app.core.settings import Settings, load_settings
 from app.routing import Policy
 from app.zendesk import Forbidden, ZendeskAuth, ZendeskClient, ZendeskError, build_auth
-from app.zendesk.errors import MalformedResponse, error_from_response, transport_error
 
 WEBHOOK_PATH = "/webhooks/zendesk"
 DEFAULT_WEBHOOK_NAME = "Dispute triage"
@@ -506,52 +505,13 @@ async def install(
 
 async def get_me(
     client: ZendeskClient,
-    auth: ZendeskAuth,
+    auth: ZendeskAuth | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
-    """`GET /api/v2/users/me`: the user the credentials act as.
-
-    `ZendeskClient` has no method for it yet, so this sends the one call itself
-    with the same credentials (`auth`, shared with the client: one OAuth token)
-    and the client's error mapping; it uses `client.get_me()` once that exists.
-    """
-    own = getattr(client, "get_me", None)
-    if callable(own):
-        user = await own()
-    else:
-        user = await _fetch_me(client.base_url, auth, transport)
-    if not isinstance(user, dict) or not isinstance(user.get("id"), int):
-        raise MalformedResponse(200, "expected a user with an integer id", None, "GET", ME_PATH)
-    return user
-
-
-async def _fetch_me(
-    base_url: str, auth: ZendeskAuth, transport: httpx.AsyncBaseTransport | None
-) -> Any:
-    async with httpx.AsyncClient(
-        base_url=base_url,
-        transport=transport,
-        timeout=httpx.Timeout(10.0, connect=5.0),
-        headers={"Accept": "application/json"},
-        follow_redirects=False,
-    ) as http:
-        for attempt in range(2):
-            header = await auth.authorization(http)
-            try:
-                response = await http.get(ME_PATH, headers={"Authorization": header})
-            except httpx.TransportError as exc:
-                raise transport_error(exc, method="GET", path=ME_PATH) from exc
-            if response.status_code == 401 and attempt == 0 and await auth.invalidate(header):
-                continue
-            break
-    if not response.is_success:
-        raise error_from_response(response, method="GET", path=ME_PATH)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return body.get("user") if isinstance(body, dict) else None
+    """`GET /api/v2/users/me` through the one Zendesk client (`auth` and
+    `transport` are the client's own; kept for callers that pass them)."""
+    return await client.get_me()
 
 
 # -- the command -------------------------------------------------------------------

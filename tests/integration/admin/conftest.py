@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from admin_helpers import ADMIN, ZD_AUTH, TestClient, admin_settings
 
 from app.api.app import create_app
 from app.core.settings import Settings
 from app.sandbox import SandboxServer
+from tests.integration.admin.admin_helpers import ADMIN, ZD_AUTH, TestClient, admin_settings
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from admin_helpers import TestClient, admin_settings
 from fastapi.routing import iter_route_contexts
 
 from app.api.app import create_app
 from app.sandbox import SandboxServer
+from tests.integration.admin.admin_helpers import TestClient, admin_settings
 
 PROTECTED_PREFIXES = ("/admin", "/merges")
 _PARAM = re.compile(r"\{[^}]+\}")

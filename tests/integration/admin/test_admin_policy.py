@@ -7,15 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
-from admin_helpers import (
+
+from app.routing import default_policy_path, load_policy
+from app.store import DecisionRecord
+from tests.integration.admin.admin_helpers import (
     TestClient,
     hourly_facts,
     policy_text_with_mediation_window,
     services_of,
 )
-
-from app.routing import default_policy_path, load_policy
-from app.store import DecisionRecord
 
 DEFAULT = load_policy(default_policy_path())
 

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from admin_helpers import hourly_facts, policy_text_with_mediation_window
 
 from app.replays.policy_diff import (
     ASPECTS,
@@ -20,6 +19,7 @@ from app.replays.policy_diff import (
 from app.routing import Policy, TicketFacts, decide, default_policy_path, load_policy
 from app.routing.policy_loader import parse_policy
 from app.store import DecisionRecord
+from tests.integration.admin.admin_helpers import hourly_facts, policy_text_with_mediation_window
 
 TODAY = date(2024, 6, 12)
 

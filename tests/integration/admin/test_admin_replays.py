@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from admin_helpers import TestClient, poll, services_of
 
 from app.store import Priority
+from tests.integration.admin.admin_helpers import TestClient, poll, services_of
 
 HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 

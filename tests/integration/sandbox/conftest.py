@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sandbox_helpers import AUTH
 
 from app.sandbox import SandboxServer
+from tests.integration.sandbox.sandbox_helpers import AUTH
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sandbox_helpers import FakeClock, create_ticket, update
 
 from app.sandbox import SandboxServer, SandboxState
+from tests.integration.sandbox.sandbox_helpers import FakeClock, create_ticket, update
 
 
 def job(zd: httpx.Client, job_status: dict[str, Any]) -> dict[str, Any]:

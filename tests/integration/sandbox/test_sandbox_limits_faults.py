@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sandbox_helpers import AUTH, FakeClock, create_ticket, update
 
 from app.sandbox import SandboxServer, SandboxState
+from tests.integration.sandbox.sandbox_helpers import AUTH, FakeClock, create_ticket, update
 
 
 def test_every_zendesk_response_carries_rate_limit_headers(zd):

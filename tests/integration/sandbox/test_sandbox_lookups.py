@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox_helpers import SERVICE_USER
+from tests.integration.sandbox.sandbox_helpers import SERVICE_USER
 
 GROUPS = [
     "Customer Support",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox_helpers import (
+from tests.integration.sandbox.sandbox_helpers import (
     DISPUTE_PROCESS,
     MEDIATION_MACRO,
     MEDIATION_TIER_1,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sandbox_helpers import create_ticket, update
+
+from tests.integration.sandbox.sandbox_helpers import create_ticket, update
 
 
 def run_merge(zd: httpx.Client, target_id: int, **body: Any) -> dict[str, Any]:

@@ -6,7 +6,9 @@ import time
 from typing import Any
 
 import httpx
-from sandbox_helpers import (
+
+from app.sandbox import SandboxServer, SandboxState
+from tests.integration.sandbox.sandbox_helpers import (
     CUSTOMER_SUPPORT,
     DISPUTE_TYPE,
     INQUIRY_TYPE,
@@ -14,8 +16,6 @@ from sandbox_helpers import (
     create_ticket,
     update,
 )
-
-from app.sandbox import SandboxServer, SandboxState
 
 
 def search_ids(zd: httpx.Client, query: str, **params: Any) -> list[int]:

@@ -6,9 +6,9 @@ import threading
 
 import httpx
 import pytest
-from sandbox_helpers import AUTH, create_ticket
 
 from app.sandbox import SandboxServer, SandboxState, create_sandbox_app
+from tests.integration.sandbox.sandbox_helpers import AUTH, create_ticket
 
 
 def test_sync_server_picks_a_free_port_and_answers():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox_helpers import create_ticket
+from tests.integration.sandbox.sandbox_helpers import create_ticket
 
 
 def test_tags_set_add_remove(zd):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import (
+
+from tests.integration.sandbox.sandbox_helpers import (
     CONTRACT_ID,
     CUSTOMER_SUPPORT,
     DISPUTE_PROCESS,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from scale_helpers import fresh_schema
+
+from tests.integration.scale.scale_helpers import fresh_schema
 
 
 @pytest.fixture

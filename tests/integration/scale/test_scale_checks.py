@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scale_helpers import Lease, lease_windows, overlapping, tickets_of
+from tests.integration.scale.scale_helpers import Lease, lease_windows, overlapping, tickets_of
 
 OWNER_A, OWNER_B = "host:101:aaaaaa", "host:202:bbbbbb"
 

@@ -46,7 +46,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from scale_helpers import (
+
+from app.sandbox import SandboxState
+from app.worker.plan import MARKER_PREFIX, recorded_decision_marker
+from tests.integration.scale.scale_helpers import (
     LEASE_LOG_DDL,
     POSTGRES_URL,
     SEED_AUTH,
@@ -62,9 +65,6 @@ from scale_helpers import (
     start_worker,
     worker_env,
 )
-
-from app.sandbox import SandboxState
-from app.worker.plan import MARKER_PREFIX, decision_marker
 
 TICKETS = int(os.environ.get("SCALE_TICKETS", "500"))
 EVENTS_PER_TICKET = int(os.environ.get("SCALE_EVENTS_PER_TICKET", "10"))
@@ -183,7 +183,7 @@ async def _drain(url: str, sandbox_url: str, tickets: list[int], logs: Path) -> 
         markers: dict[int, set[str]] = defaultdict(set)
         per_event: Counter[int] = Counter()
         for row in await conn.fetch("SELECT ticket_id, event_id, decision FROM decisions"):
-            markers[int(row["ticket_id"])].add(decision_marker(_json(row["decision"])))
+            markers[int(row["ticket_id"])].add(recorded_decision_marker(_json(row["decision"])))
             per_event[int(row["event_id"])] += 1
     finally:
         await conn.close()

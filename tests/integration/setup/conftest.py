@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from install_helpers import CLEARED_ENV, EMAIL, TOKEN, Sandbox
 
 from app.core.serving import ThreadedServer
 from app.sandbox import create_sandbox_app
 from app.zendesk import ApiTokenAuth, ZendeskClient
+from tests.integration.setup.install_helpers import CLEARED_ENV, EMAIL, TOKEN, Sandbox
 
 T = TypeVar("T")
 

@@ -8,12 +8,17 @@ import logging
 import re
 
 import pytest
-from install_helpers import INQUIRY_FIELD_ID, SERVICE_USER_ID, clear_requests, writes
 from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
 from app.zendesk.setup import TRIGGER_BODY, InstallNames, get_me, install
+from tests.integration.setup.install_helpers import (
+    INQUIRY_FIELD_ID,
+    SERVICE_USER_ID,
+    clear_requests,
+    writes,
+)
 
 URL = "https://triage.example.com"
 POLICY = load_policy(default_policy_path())

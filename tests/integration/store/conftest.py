@@ -14,9 +14,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
-from store_test_helpers import POSTGRES_URL, Backend
 
 from app.store import SqlEventStore
+from tests.integration.store.store_test_helpers import POSTGRES_URL, Backend
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

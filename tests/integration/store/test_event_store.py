@@ -9,9 +9,9 @@ from datetime import UTC, timedelta, timezone
 
 import pytest
 from sqlalchemy import exc as sa_exc
-from store_test_helpers import T0, Backend, add, new_event
 
 from app.store import DecisionRecord, EventStatus, Priority, SqlEventStore
+from tests.integration.store.store_test_helpers import T0, Backend, add, new_event
 
 pytestmark = pytest.mark.anyio
 

@@ -15,11 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from store_test_helpers import T0, new_event
 
 from app.store import EventStatus, SqliteEventStore, StoreUnavailable, sqlite_writer
 from app.store.sql_store import SqlEventStore
 from app.store.sqlite_intake import WRITER_SQL
+from tests.integration.store.store_test_helpers import T0, new_event
 
 pytestmark = pytest.mark.anyio
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from store_test_helpers import Backend, add, new_event
 
 from app.store import EventStatus, Priority, SqlEventStore, create_store
 from app.store.tables import events
+from tests.integration.store.store_test_helpers import Backend, add, new_event
 
 pytestmark = pytest.mark.anyio
 

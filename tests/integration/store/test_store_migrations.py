@@ -7,10 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
-from store_test_helpers import Backend, new_event
 
 from app.store.migrate import MIGRATIONS_DIR, alembic_config, current_heads
 from app.store.tables import metadata
+from tests.integration.store.store_test_helpers import Backend, new_event
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_test_helpers import T0, new_event
 
 from app.store import (
     EventStatus,
@@ -21,6 +20,7 @@ from app.store import (
     create_store,
     open_store,
 )
+from tests.integration.store.store_test_helpers import T0, new_event
 
 pytestmark = pytest.mark.anyio
 

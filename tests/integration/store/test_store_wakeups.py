@@ -6,9 +6,10 @@ import asyncio
 
 import asyncpg
 import pytest
-from store_test_helpers import POSTGRES_URL, Backend, new_event
 
 from app.store import SqlEventStore, StoreUnavailable, open_store
+from app.store.postgres import PostgresEventStore
+from tests.integration.store.store_test_helpers import POSTGRES_URL, Backend, new_event
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +84,7 @@ async def test_survives_the_server_dropping_its_connections(postgres_backend: Ba
     await _settle(store)  # LISTENing
     async with store.engine.connect() as conn:
         pooled = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
-    assert store._listener is not None
+    assert isinstance(store, PostgresEventStore) and store._listener is not None
     pids = [pooled, store._listener.get_server_pid()]
     admin = await asyncpg.connect(POSTGRES_URL)
     try:

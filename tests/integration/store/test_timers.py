@@ -6,9 +6,9 @@ import asyncio
 from datetime import date, datetime, timedelta
 
 import pytest
-from store_test_helpers import T0, Backend, add
 
 from app.store import EventStatus, Priority, SqlEventStore, TimerSpec
+from tests.integration.store.store_test_helpers import T0, Backend, add
 
 pytestmark = pytest.mark.anyio
 

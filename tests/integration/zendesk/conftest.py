@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import respx
-from zendesk_fakes import BASE, FakeTime  # type: ignore[import-not-found]
 
 from app.zendesk import ApiTokenAuth, RateLimiter, ZendeskAuth, ZendeskClient
+from tests.integration.zendesk.zendesk_fakes import BASE, FakeTime
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from zendesk_fakes import BASE, json_response, ticket  # type: ignore[import-not-found]
 
 from app.zendesk import (
     ApiTokenAuth,
@@ -17,6 +16,7 @@ from app.zendesk import (
     Unauthorized,
     build_auth,
 )
+from tests.integration.zendesk.zendesk_fakes import BASE, json_response, ticket
 
 pytestmark = pytest.mark.anyio
 

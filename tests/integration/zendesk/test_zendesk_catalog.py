@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from zendesk_fakes import json_response  # type: ignore[import-not-found]
 
 from app.zendesk import (
     CheckRow,
@@ -17,6 +16,7 @@ from app.zendesk import (
     Unprocessable,
     ZendeskCatalog,
 )
+from tests.integration.zendesk.zendesk_fakes import json_response
 
 pytestmark = pytest.mark.anyio
 

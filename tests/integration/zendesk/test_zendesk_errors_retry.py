@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from zendesk_fakes import json_response, ticket  # type: ignore[import-not-found]
 
 from app.zendesk import (
     BadRequest,
@@ -29,6 +28,7 @@ from app.zendesk import (
 from app.zendesk.client import endpoint_label
 from app.zendesk.errors import TooManyJobs, parse_retry_after
 from app.zendesk.retry import RetryKind, classify
+from tests.integration.zendesk.zendesk_fakes import json_response, ticket
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from zendesk_fakes import json_response  # type: ignore[import-not-found]
 
 from app.zendesk import (
     JobFailed,
@@ -18,6 +17,7 @@ from app.zendesk import (
     Priority,
     RetrySettings,
 )
+from tests.integration.zendesk.zendesk_fakes import json_response
 
 pytestmark = pytest.mark.anyio
 

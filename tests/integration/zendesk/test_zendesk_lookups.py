@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from zendesk_fakes import json_response  # type: ignore[import-not-found]
 
 from app.zendesk import ExportPage, MalformedResponse
+from tests.integration.zendesk.zendesk_fakes import json_response
 
 pytestmark = pytest.mark.anyio
 

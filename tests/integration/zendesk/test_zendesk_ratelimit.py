@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from zendesk_fakes import json_response, ticket  # type: ignore[import-not-found]
 
 from app.zendesk import Priority, RateLimiter
 from app.zendesk.ratelimit import ACCOUNT, parse_limit_header
+from tests.integration.zendesk.zendesk_fakes import json_response, ticket
 
 pytestmark = pytest.mark.anyio
 

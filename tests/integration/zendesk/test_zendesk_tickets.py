@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from zendesk_fakes import json_response, ticket  # type: ignore[import-not-found]
 
 from app.zendesk import MalformedResponse, macro_changes
+from tests.integration.zendesk.zendesk_fakes import json_response, ticket
 
 pytestmark = pytest.mark.anyio
 

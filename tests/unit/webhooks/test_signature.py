@@ -34,7 +34,12 @@ def headers(signature: str | None, stamp: str | None = STAMP) -> dict[str, str]:
     return out
 
 
-def check(hdrs, body=BODY, secrets=("current",), now=NOW):
+def check(
+    hdrs: dict[str, str],
+    body: bytes = BODY,
+    secrets: tuple[str, ...] | list[str] = ("current",),
+    now: datetime = NOW,
+) -> None:
     verify(hdrs, body, list(secrets), now=now, tolerance_seconds=300)
 
 

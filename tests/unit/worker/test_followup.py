@@ -3,9 +3,7 @@ what the agent is told."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from app.routing import TicketFacts
+from app.routing import Decision, TicketFacts
 from app.worker.facts import with_link
 from app.worker.followup import (
     Candidate,
@@ -83,30 +81,40 @@ def test_query_quotes_the_contract_id():
     assert search_query(900000001, 'C-1 "x"') == 'type:ticket custom_field_900000001:"C-1 x"'
 
 
-def decision(path: str, own: int, missing: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "path": path,
-        "missing": missing or [],
-        "trace": [],
-        "notes": [{"ticket_id": 99, "body": "[TEAM]"}, {"ticket_id": own, "body": "link"}],
-    }
+def decision(path: str, own: int, missing: list[str] | None = None) -> Decision:
+    return Decision.model_validate(
+        {
+            "ticket_id": own,
+            "eligible": None,
+            "eligibility": {"code": "needs_info", "explanation": "-"},
+            "queue": None,
+            "status": None,
+            "macro": None,
+            "tags": {},
+            "fields": {},
+            "merge": None,
+            "reply_guidance": [],
+            "policy": {"name": "test", "version": "sha256:0"},
+            "path": path,
+            "missing": missing or [],
+            "trace": [],
+            "notes": [{"ticket_id": 99, "body": "[TEAM]"}, {"ticket_id": own, "body": "link"}],
+        }
+    )
 
 
 def test_annotate_says_how_the_ticket_was_found():
     link = LinkSearch("found", "r", "C-1", "q", (cand(99),), cand(99))
-    found = decision("with_mediation_note", 5)
-    annotate(found, link, 5)
-    assert found["notes"][1]["body"].startswith("link\n\nTriage searched Zendesk")
-    assert 'Contract ID "C-1"' in found["notes"][1]["body"]
-    assert found["notes"][0]["body"] == "[TEAM]"  # the Mediation ticket's note is untouched
-    assert found["trace"][-1]["step"] == "find_mediation_ticket"
+    found = annotate(decision("with_mediation_note", 5), link, 5)
+    assert found.notes[1].body.startswith("link\n\nTriage searched Zendesk")
+    assert 'Contract ID "C-1"' in found.notes[1].body
+    assert found.notes[0].body == "[TEAM]"  # the Mediation ticket's note is untouched
+    assert found.trace[-1].step == "find_mediation_ticket"
     several = LinkSearch("several", "r", "C-1", "q", (cand(7), cand(8)))
-    asked = decision("needs_info", 5, ["mediation_ticket"])
-    annotate(asked, several, 5)
-    assert "#7 (open" in asked["notes"][1]["body"] and "#8 (open" in asked["notes"][1]["body"]
-    other = decision("mediation_escalation", 5)
-    annotate(other, several, 5)
-    assert other["notes"][1]["body"] == "link"  # the search did not shape this decision
+    asked = annotate(decision("needs_info", 5, ["mediation_ticket"]), several, 5)
+    assert "#7 (open" in asked.notes[1].body and "#8 (open" in asked.notes[1].body
+    other = annotate(decision("mediation_escalation", 5), several, 5)
+    assert other.notes[1].body == "link"  # the search did not shape this decision
 
 
 def test_with_link_sets_the_fact_and_the_inquiry():

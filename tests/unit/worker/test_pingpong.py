@@ -7,13 +7,13 @@ from typing import Any
 
 from app.store import DecisionRecord
 from app.worker.pingpong import PINGPONG_SUMMARY, PINGPONG_TAG, PingPongLimits, Verdict, judge
-from app.worker.plan import TicketWrite, decision_marker
+from app.worker.plan import TicketWrite, recorded_decision_marker
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 LIMITS = PingPongLimits(max_group_writes=3, window=timedelta(hours=1))
 TICKET = {"id": 7, "tags": ["demo"], "updated_at": "x"}
 DECISION = {"queue": "Mediation_Tier_1_CX420", "status": "open"}
-MARKER = decision_marker(DECISION)
+MARKER = recorded_decision_marker(DECISION)
 
 
 def group_write(marker: str = MARKER) -> TicketWrite:

@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from app.routing import TicketFacts, decide, default_policy_path, load_policy
+from app.routing import Decision, TicketFacts, decide, default_policy_path, load_policy
 from app.store import NewEvent, Priority, StoredEvent, TimerSpec, open_store
 from app.store.base import EventStatus
 from app.worker.timers import TimerPoller, annotate_timer, is_timer_event, timer_specs
@@ -29,9 +29,9 @@ FACTS = {
 }
 
 
-def decision_on(day: dt.date) -> dict[str, object]:
+def decision_on(day: dt.date) -> Decision:
     policy = load_policy(default_policy_path())
-    return decide(TicketFacts.model_validate(FACTS), policy, day).model_dump(mode="json")
+    return decide(TicketFacts.model_validate(FACTS), policy, day)
 
 
 def event(source: str, payload: dict[str, object]) -> StoredEvent:
@@ -50,19 +50,23 @@ def test_a_running_clock_asks_for_a_timer_at_the_midnight_after_its_last_day() -
 
 def test_a_clock_that_is_over_asks_for_none() -> None:
     assert timer_specs(decision_on(D(2024, 5, 15))) == []
-    assert timer_specs({"deadlines": [{"kind": "x", "timer": False, "over": False}]}) == []
+    running = decision_on(D(2024, 5, 10))
+    no_timer = running.model_copy(
+        update={"deadlines": [d.model_copy(update={"timer": False}) for d in running.deadlines]}
+    )
+    assert timer_specs(no_timer) == [] and timer_specs(None) == []
 
 
 def test_the_history_says_which_deadline_fired() -> None:
-    decision = decision_on(D(2024, 5, 15))
+    decision = decision_on(D(2024, 5, 15)).model_dump(mode="json")
     timer = {"id": 4, "kind": "refund_response", "generation": 1, "due_on": "2024-05-14"}
     fired = event("timer", {"ticket_id": 9, "timer": timer})
     assert is_timer_event(fired) and not is_timer_event(event("trigger", {"ticket_id": 9}))
-    annotate_timer(decision, fired)
+    assert annotate_timer(decision, fired) is decision
     assert decision["trigger"] == {"kind": "timer", "deadline": "refund_response", "timer": timer}
-    first = decision["trace"][0]  # type: ignore[index]
+    first = decision["trace"][0]
     assert first["step"] == "timer" and "refund_response" in first["why"]
-    plain = decision_on(D(2024, 5, 15))
+    plain = decision_on(D(2024, 5, 15)).model_dump(mode="json")
     annotate_timer(plain, event("trigger", {"ticket_id": 9}))
     assert "trigger" not in plain
 
