@@ -172,3 +172,58 @@ async def arm_now(database: Path, ticket_id: int) -> None:
         await store.set_timers(ticket_id, [spec], policy_version="test", decision_id=None)
     finally:
         await store.close()
+
+
+def test_many_deadlines_at_once_are_re_decided_as_a_batch(
+    zd: httpx.Client, sandbox: ThreadedServer, database: Path, stopped: list[ThreadedServer]
+) -> None:
+    """After a long stop, the deadlines that ran out meanwhile fire together: the
+    worker claims them as one batch (`BATCH_MIN_EVENTS`), and a timer's ticket,
+    unchanged since the service's own write, is still no echo."""
+    today = datetime.now(UTC).date()
+    settings = e2e_settings(sandbox.url, database, batch_min_events=5)
+    tickets = [create_case(zd, refund_case(today)) for _ in range(6)]
+    first = ThreadedServer(create_app(settings)).start()
+    stopped.append(first)
+    with admin(first) as api:
+        sent = [
+            send(api, {"ticket_id": str(t["id"]), "updated_at": t["updated_at"]}).json()
+            for t in tickets
+        ]
+        wait_for(
+            lambda: all(event_status(api, s["event_id"]) == "done" for s in sent),
+            what="all decided",
+        )
+    first.stop()
+
+    ahead = ThreadedServer(
+        create_app(settings, clock=lambda: datetime.now(UTC) + timedelta(days=8))
+    ).start()
+    stopped.append(ahead)
+    with admin(ahead) as api:
+        wait_for(
+            lambda: all(len(decisions(api, t["id"])) == 2 for t in tickets),
+            what="every ticket decided again by its timer",
+        )
+        latest = [decisions(api, t["id"])[0] for t in tickets]
+        assert {d["outcome"] for d in latest} == {"applied"}
+        assert any(w.get("job_id") for d in latest for w in d["writes"]), "one bulk job"
+    for ticket in tickets:
+        assert "are over" in notes(zd, ticket["id"])[-1]
+        assert ticket_writes(zd, ticket["id"]) == 1  # the webhook's; the timer's went in bulk
+
+
+def test_overdue_timers_show_in_admin_and_metrics_when_no_worker_fires_them(
+    zd: httpx.Client, sandbox: ThreadedServer, database: Path, stopped: list[ThreadedServer]
+) -> None:
+    settings = e2e_settings(sandbox.url, database)
+    asyncio.run(arm_now(database, 4242))
+    server = ThreadedServer(create_app(settings, run_worker=False)).start()
+    stopped.append(server)
+    with admin(server) as api:
+        page = api.get("/admin/timers").json()
+        assert page["overdue_count"] == 1
+        assert [t["ticket_id"] for t in page["overdue"]] == [4242]
+        assert page["overdue"][0]["fired_at"] is None
+        assert "triage_timers_overdue 1.0" in api.get("/metrics").text
+        assert api.get("/admin/timers", headers={"authorization": "Bearer x"}).status_code == 403
