@@ -658,6 +658,9 @@ class SqlEventStore(ABC):
             return found.first() is not None
 
     async def fire_due_timers(self, now: datetime, *, limit: int = 100) -> int:
+        async with self._read() as conn:  # the usual answer, without taking the write lock
+            if (await conn.execute(timer_queries.any_due(now))).first() is None:
+                return 0
         async with self._write() as conn:
             fired = await timer_queries.fire_due(conn, self.insert, now, limit)
             if fired:

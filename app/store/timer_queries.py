@@ -202,3 +202,7 @@ def for_ticket(ticket_id: int) -> Select[Any]:
 
 def any_for_ticket(ticket_id: int) -> Select[Any]:
     return select(timers.c.id).where(timers.c.ticket_id == ticket_id).limit(1)
+
+
+def any_due(now: datetime) -> Select[Any]:
+    return select(timers.c.id).where(timers.c.fired_at.is_(None), timers.c.fire_at <= now).limit(1)
