@@ -49,7 +49,8 @@ class Worker:
     async def run(self) -> None:
         log.info("worker started", extra={"owner": self.owner, "concurrency": self.concurrency})
         while not self._stopping.is_set():
-            await self.timers.poll()  # due deadlines become TIMER events first
+            if self._free_slots() > 0:  # due deadlines become TIMER events first
+                await self.timers.poll()
             claimed = await self._claim()
             if not claimed:
                 await self._idle()
