@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from app import console
 from app.api import merges as merges_router
 from app.api.admin import dead_letters, history, replay, simulate
 from app.api.admin import policy as policy_admin
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(merges_router.router)
     app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
+    app.include_router(console.router)
     return app
 
 

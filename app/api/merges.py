@@ -98,6 +98,7 @@ class MergeBody(BaseModel):
 @router.post(
     "/merges",
     summary="Merge tickets, unless a Dispute / Mediation ticket is involved",
+    response_model=MergeDoneOut,
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"example": {"target_id": 99, "source_ids": [1, 2]}}}

@@ -101,7 +101,7 @@ def demo_cases(today: date) -> list[DemoCase]:
             "Deliverables never arrived",
             "email",
             _fields("C-1003", "client", "dispute", ["No Deliverable / Performance"]),
-            _contract("C-1003", "hourly", "closed", "globex", "sam", payments=[pay(5)]),
+            _contract("C-1003", "hourly", "closed", "globex", "sam", payments=[pay(12)]),
             [_client("globex", "Enterprise"), _freelancer("sam")],
         ),
         DemoCase(

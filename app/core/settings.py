@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     zendesk_oauth_client_secret: SecretStr | None = None
     webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     admin_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    console_viewer_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     database_url: str = DEFAULT_DATABASE_URL
     policy_file: Path | None = None
     marketplace_url: str | None = None
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     zendesk_timeout_seconds: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 
-    @field_validator("webhook_secrets", "admin_tokens", mode="before")
+    @field_validator("webhook_secrets", "admin_tokens", "console_viewer_tokens", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -102,7 +104,8 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret this process holds; used to prove none reaches a log line."""
-        values = [s.get_secret_value() for s in (*self.webhook_secrets, *self.admin_tokens)]
+        tokens = (*self.webhook_secrets, *self.admin_tokens, *self.console_viewer_tokens)
+        values = [s.get_secret_value() for s in tokens]
         for secret in (self.zendesk_api_token, self.zendesk_oauth_client_secret):
             if secret is not None:
                 values.append(secret.get_secret_value())

@@ -134,6 +134,9 @@ class ReplayProgress(BaseModel):
     position: int = Field(default=0, description="Ticket-id replays: ids handled so far")
     error: str | None = None
     resumed: int = Field(default=0, description="Times resumed after a stop or failure")
+    reached: datetime | None = Field(
+        default=None, description="Time ranges: `updated_at` of the last ticket read"
+    )
 
     def as_json(self, *, active: bool) -> dict[str, Any]:
         data: dict[str, Any] = self.model_dump(mode="json")
@@ -145,6 +148,9 @@ class ReplayProgress(BaseModel):
 
 def new_replay_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+_COUNTERS = ("pages", "seen", "queued", "duplicates", "skipped", "cursor", "position", "reached")
 
 
 class ReplayJob:
@@ -159,7 +165,7 @@ class ReplayJob:
     def _rewind(self) -> None:
         """Back to the last saved page: a resume reads the unfinished page again, and its
         tickets queued before the stop then count as duplicates, not twice as seen."""
-        for name in ("pages", "seen", "queued", "duplicates", "skipped", "cursor", "position"):
+        for name in _COUNTERS:
             setattr(self.progress, name, getattr(self._checkpoint, name))
 
     async def _save(self) -> None:
@@ -224,6 +230,7 @@ class ReplayJob:
                     break
                 if updated is not None and updated < p.start:
                     continue
+                p.reached = updated or p.reached
                 p.seen += 1
                 if str(ticket.get("status", "")).lower() in SKIPPED_STATUSES:
                     p.skipped += 1

@@ -6,7 +6,7 @@ be sent back to the CS agent": an ineligible case is never sent there.
 
 from __future__ import annotations
 
-from . import deadlines, eligibility, guidance, notes
+from . import deadlines, eligibility, fixed_price, guidance, hourly_in_product, notes
 from .arbitration import report as arbitration_report
 from .asking import ask
 from .context import Context
@@ -24,6 +24,13 @@ def step(ctx: Context) -> Outcome | None:
         return None
     if abusive_communication_only(ctx):
         return handoff(ctx, Path.CONTENT_ENGAGEMENT, "content_engagement", note="forwarding")
+    outcome = hourly_in_product.step(ctx) or judged(ctx)
+    outcome.guidance = hourly_in_product.refusal(ctx, outcome.path) + outcome.guidance
+    return outcome
+
+
+def judged(ctx: Context) -> Outcome:
+    """The request judged on eligibility for Mediation."""
     result = eligibility.assess(ctx)
     ctx.trace.add("eligibility", verdict_word(result), f"{result.code}: {result.explanation}")
     if result.eligible is None:
@@ -76,8 +83,17 @@ def eligible(ctx: Context, result: Eligibility) -> Outcome:
 def close_first(ctx: Context, result: Eligibility) -> Outcome:
     if result.last_payment is not None:  # the advice holds only while the window runs
         deadlines.track(ctx, "mediation_window", result.last_payment)
-    lines = guidance.lines(ctx, "close_contract_first", window_days=ctx.policy.windows.mediation)
-    if (ctx.contract.funds_in_escrow or 0) > 0 and ctx.is_fixed_price():
+    windows = ctx.policy.windows
+    direct = ctx.contract_type == ContractType.DIRECT_CONTRACT
+    if ctx.contract_type == ContractType.HOURLY:
+        requester = ctx.role.value if ctx.role is not None else "user"
+        lines = guidance.lines(
+            ctx, "close_hourly_contract_first", requester=requester, window_days=windows.mediation
+        )
+    else:
+        window = windows.direct_contract if direct else windows.mediation
+        lines = guidance.lines(ctx, "close_contract_first", window_days=window)
+    if (ctx.contract.funds_in_escrow or 0) > 0 and (ctx.is_fixed_price() or direct):
         lines += guidance.lines(ctx, "escrow_in_product")
     return Outcome(Path.CLOSE_CONTRACT_FIRST, eligibility=result, guidance=lines)
 
@@ -104,6 +120,9 @@ def ineligible(ctx: Context, result: Eligibility) -> Outcome:
             guidance=guidance.refund_pending(ctx, lapse),
             follow_up=(lapse, "the freelancer's time to answer the refund request lapses"),
         )
+    if result.code == Code.ESCROW_REFUNDED:
+        lines = guidance.lines(ctx, "escrow_refunded", **fixed_price.refunded_values(ctx))
+        return Outcome(Path.ESCROW_REFUNDED, eligibility=result, guidance=lines)
     fixed = fixed_price_reply(ctx, result)
     if fixed is not None:
         return fixed
@@ -133,7 +152,7 @@ def not_eligible(ctx: Context, result: Eligibility) -> Outcome:
     lines = guidance.lines(ctx, "not_eligible", reason=result.explanation)
     if result.code == Code.PAYMENT_KIND:
         lines += guidance.lines(ctx, "payment_kind_not_eligible")
-    if ctx.contract_type == ContractType.DIRECT_CONTRACT:
+    if ctx.contract_type == ContractType.DIRECT_CONTRACT and result.past_window:
         lines += guidance.lines(
             ctx, "direct_contract_past", window_days=ctx.policy.windows.direct_contract
         )

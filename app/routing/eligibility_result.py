@@ -26,6 +26,8 @@ class Code:
     FL_ACTIVE_NO_EXCEPTION = "freelancer_active_fp_no_exception"
     PAYMENT_KIND = "payment_kind_not_eligible"
     NO_QUALIFYING_PAYMENT = "no_qualifying_payment"
+    HOURLY_IN_PRODUCT = "hourly_in_product_first"
+    IN_PRODUCT_OPEN = "in_product_dispute_open"
 
     @staticmethod
     def within(window: int, prefix: str = "") -> str:

@@ -143,6 +143,7 @@ class Ticket(FactsModel):
     tags: list[str] | None = None
     subject: str | None = None
     description: str | None = None
+    created_on: dt.date | None = None  # the day the user contacted us (Zendesk created_at)
 
 
 class Payment(FactsModel):
@@ -194,6 +195,15 @@ class Dispute(FactsModel):
     client_refuses_milestone_release: bool | None = None
     partial_milestone_release: bool | None = None
     in_product: InProductDispute | None = None
+    # Hourly contracts (docs/playbook.md, family 13). The charge date of the disputed hours
+    # ("charged the following Monday"): their review window ends that week's Friday.
+    hours_charged_on: dt.date | None = None
+    # Agent-only facts (Zendesk agent fields): the manual dispute criteria, and whether a
+    # follow-up on a solved Mediation case brings new information.
+    time_mostly_offline: bool | None = None
+    obvious_fraud: bool | None = None
+    manual_dispute_requested: bool | None = None
+    new_information: bool | None = None
 
 
 class Account(FactsModel):
@@ -210,6 +220,8 @@ class Abuse(FactsModel):
 class LinkedTicket(FactsModel):
     id: int | None = None
     status: TicketStatus | None = None
+    opened_on: dt.date | None = None  # the Mediation case started (ticket created_at)
+    solved_on: dt.date | None = None  # the Mediation ticket was solved
 
 
 class MergeRequest(FactsModel):

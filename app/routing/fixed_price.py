@@ -21,7 +21,9 @@ from .context import Context
 from .eligibility_result import Code, Eligibility, unknown
 from .facts import ContractStatus, RefundStatus, Role
 from .missing import Fact
-from .payment_windows import escrow_amount, payment_window
+from .payment_windows import escrow_amount, released_window
+
+REFUNDED = (RefundStatus.ACCEPTED, RefundStatus.LAPSED)
 
 
 def assess(ctx: Context) -> Eligibility:
@@ -68,7 +70,7 @@ def pending_refund(ctx: Context, requested_on: dt.date) -> Eligibility | None:
 
 
 def client(ctx: Context, status: ContractStatus) -> Eligibility:
-    released = payment_window(ctx, ctx.policy.windows.mediation)
+    released = released_window(ctx)
     if released.eligible:
         return close_first(ctx, released) if status == ContractStatus.ACTIVE else released
     if released.eligible is None:
@@ -94,14 +96,36 @@ def close_first(ctx: Context, released: Eligibility) -> Eligibility:
     )
 
 
-def closed_escrow(ctx: Context, amount: str) -> Eligibility:
+def refund_status(ctx: Context) -> RefundStatus | None:
+    """The request's status, read on the calendar: a pending request past the freelancer's
+    7 days has lapsed ("The FL fails to respond in-product within 7 days")."""
     request = ctx.contract.refund_request
-    lapsed = deadlines.is_over(ctx, "refund_response")  # still "pending" once its 7 days are over
-    if request is not None and (
-        lapsed or request.status in (RefundStatus.ACCEPTED, RefundStatus.LAPSED)
-    ):
-        state = "lapsed" if lapsed else str(request.status and request.status.value)
-        why = f"the refund request {state}: the escrow ({amount}) is refunded"
+    if request is None:
+        return None
+    if request.status == RefundStatus.PENDING and request.requested_on is not None:
+        lapse = calendar.shift(request.requested_on, ctx.policy.windows.refund_response)
+        if ctx.now > lapse:
+            return RefundStatus.LAPSED
+    return request.status
+
+
+def refunded_values(ctx: Context) -> dict[str, object]:
+    """For the `escrow_refunded` reply: accepted, or lapsed after which day."""
+    request = ctx.contract.refund_request
+    window = ctx.policy.windows.refund_response
+    requested = request.requested_on if request is not None else None
+    return {
+        "accepted": refund_status(ctx) == RefundStatus.ACCEPTED,
+        "response_days": window,
+        "lapse_date": calendar.shift(requested, window) if requested else None,
+    }
+
+
+def closed_escrow(ctx: Context, amount: str) -> Eligibility:
+    status = refund_status(ctx)
+    if status in REFUNDED:
+        how = "accepted" if status == RefundStatus.ACCEPTED else "lapsed (no answer in time)"
+        why = f"the refund request was {how}: the escrow ({amount}) is refunded to the client"
         return Eligibility(False, Code.ESCROW_REFUNDED, why)
     why = f"{amount} is in escrow on a closed contract: the client requests its return in-product"
     return Eligibility(False, Code.CLOSED_FP_ESCROW, why)
@@ -113,7 +137,7 @@ def freelancer(ctx: Context, status: ContractStatus) -> Eligibility:
     wont_release = client_wont_release(ctx)
     if wont_release is not None:
         return wont_release
-    released = payment_window(ctx, ctx.policy.windows.mediation)
+    released = released_window(ctx)
     if released.eligible is False and escrow_amount(ctx) is None:
         return unknown(f"{released.explanation}; escrow unknown", Fact.FUNDS_IN_ESCROW)
     return released
@@ -147,6 +171,8 @@ def client_wont_release(ctx: Context) -> Eligibility | None:
     if ctx.dispute.client_refuses_milestone_release:
         return Eligibility(True, Code.CLIENT_WONT_RELEASE, "the client won't release the milestone")
     amount = escrow_amount(ctx)
+    if refund_status(ctx) in REFUNDED:
+        return None  # the escrow goes back to the client: nothing left to release
     if ctx.policy.settings.escrow_qualifies and amount is not None and amount > 0:
         why = f"the client has not released {amount} held in escrow"
         return Eligibility(True, Code.CLIENT_WONT_RELEASE, why)

@@ -28,6 +28,12 @@ class Fact(enum.StrEnum):
     MEDIATION_TICKET_STATUS = "mediation_ticket_status"
     IN_PRODUCT_FILED_ON = "in_product_filed_on"
     MERGE_TARGET = "merge_target"
+    HOURS_CHARGED_ON = "hours_charged_on"
+    IN_PRODUCT_STATUS = "in_product_status"
+    TIME_MOSTLY_OFFLINE = "time_mostly_offline"
+    OBVIOUS_FRAUD = "obvious_fraud"
+    NEW_INFORMATION = "new_information"
+    MEDIATION_OPENED_ON = "mediation_opened_on"
 
     @property
     def label(self) -> str:
@@ -58,6 +64,21 @@ LABELS: dict[Fact, str] = {
     Fact.MEDIATION_TICKET_STATUS: "the status of the Mediation ticket",
     Fact.IN_PRODUCT_FILED_ON: "the date the in-product dispute was filed",
     Fact.MERGE_TARGET: "the ticket to merge into",
+    Fact.HOURS_CHARGED_ON: (
+        "the date the client was charged for the disputed hours (the Monday after the week "
+        "they were worked, in the Work Diary)"
+    ),
+    Fact.IN_PRODUCT_STATUS: (
+        "the state of the in-product dispute (awaiting the freelancer, under review, decided)"
+    ),
+    Fact.TIME_MOSTLY_OFFLINE: "whether all (or the majority) of the disputed time is offline",
+    Fact.OBVIOUS_FRAUD: (
+        "whether there is very obvious abuse or fraud (hacking, identity theft, etc.)"
+    ),
+    Fact.NEW_INFORMATION: (
+        "whether the user brings new information for Mediation (not only asks again)"
+    ),
+    Fact.MEDIATION_OPENED_ON: "the date the Mediation case started (its ticket's creation date)",
 }
 
 

@@ -39,6 +39,13 @@ class Path(enum.StrEnum):
     FORMAL_FP_DISPUTE = "formal_fp_dispute"
     RETENTION_PAST_WINDOW = "retention_past_window"
     NOT_ELIGIBLE = "not_eligible"
+    # The playbook audit (docs/playbook.md, families 13-16).
+    HOURLY_IN_PRODUCT_FIRST = "hourly_in_product_first"
+    IN_PRODUCT_HOURLY_OPEN = "in_product_hourly_open"
+    MANUAL_DISPUTE_CANDIDATE = "manual_dispute_candidate"
+    ESCROW_REFUNDED = "escrow_refunded"
+    MEDIATION_CASE_OVER = "mediation_case_over"
+    MEDIATION_SOLVED_NO_UPDATE = "mediation_solved_no_update"
 
 
 # The playbook's own paths to a Mediation queue for cases already with Mediation:

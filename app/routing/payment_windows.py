@@ -9,7 +9,7 @@ from decimal import Decimal
 from . import calendar, payments
 from .context import Context
 from .eligibility_result import Code, Eligibility, unknown
-from .facts import ContractStatus
+from .facts import ContractStatus, ContractType
 from .missing import Fact
 
 
@@ -78,3 +78,19 @@ def closed_contract(ctx: Context, result: Eligibility) -> Eligibility:
     return dataclasses.replace(
         result, code=Code.CLOSE_CONTRACT_FIRST, explanation=why, close_first=True
     )
+
+
+def direct_window(ctx: Context) -> Eligibility:
+    """Direct contracts: 7 days from escrow release (else from the last qualifying payment)."""
+    window = ctx.policy.windows.direct_contract
+    released = ctx.contract.escrow_released_on
+    if released is not None:
+        return dated_window(ctx, released, "escrow release", window, "direct_")
+    return payment_window(ctx, window, "direct_")
+
+
+def released_window(ctx: Context) -> Eligibility:
+    """'funds already released within the last 30 days (or, 7 days for Direct Contracts)'."""
+    if ctx.contract_type == ContractType.DIRECT_CONTRACT:
+        return direct_window(ctx)
+    return payment_window(ctx, ctx.policy.windows.mediation)

@@ -18,8 +18,12 @@ from .policy_schema import (
     ArbitrationSpec,
     CalendarSpec,
     DeadlineSpec,
+    DirectContracts,
     FieldOptions,
+    HourlyInProduct,
     Links,
+    ManualDispute,
+    MediationFollowUps,
     MergeGuard,
     Part,
     Payments,
@@ -62,6 +66,10 @@ class Policy(Part):
     segments: Segments
     abuse: AbuseSpec
     arbitration: ArbitrationSpec
+    hourly_in_product: HourlyInProduct
+    manual_dispute: ManualDispute
+    mediation_follow_ups: MediationFollowUps
+    direct_contracts: DirectContracts
     queues: dict[str, QueueSpec]
     routes: Routes
     queue_precedence: list[QueueRule]

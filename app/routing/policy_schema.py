@@ -5,11 +5,30 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
-from .facts import Badge, ContractType, DisputeReason, Inquiry, PaymentKind, Role, Segment
+from .facts import (
+    Badge,
+    ContractStatus,
+    ContractType,
+    DisputeReason,
+    Inquiry,
+    PaymentKind,
+    Role,
+    Segment,
+)
 
 ZendeskStatus = Literal["new", "open", "pending", "hold", "solved"]
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
 QueueRule = Literal["direct_contract", "project_catalog", "enterprise", "high_value", "mediation"]
 Name = str
 
@@ -172,3 +191,37 @@ class DeadlineSpec(Part):
     over: str = Field(min_length=1)
     timer: bool = True
     tag: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+
+
+# The playbook audit's rules (docs/playbook.md, families 13-16), each in its own block.
+
+
+class HourlyInProduct(Part):
+    """'CL is then automatically charged the following Monday where they have until Friday to
+    review the FL's work in the Work Diary' and the in-product dispute's own timings."""
+
+    review_last_weekday: Weekday
+    contract_statuses: list[ContractStatus] = Field(min_length=1)
+    specialist_review_days: PositiveInt
+    freelancer_response_days: PositiveInt
+    rejection_review_business_days: PositiveInt
+
+
+class ManualDispute(Part):
+    """'only ... when we're contacted immediately after the dispute period (less than one
+    day/friday)'; 'Occasionally, it will be considered if' the time is offline or fraud."""
+
+    contact_days_after_review: NonNegativeInt
+    require_grounds: bool
+
+
+class MediationFollowUps(Part):
+    """'Why does the dispute team not mediate cases again?': a solved case has a deadline."""
+
+    case_days_from_start: PositiveInt
+
+
+class DirectContracts(Part):
+    """'(or, 7 days for Direct Contracts)': the October 2023 fixed-price rules, 7-day window."""
+
+    fixed_price_rules: bool

@@ -6,7 +6,7 @@ import unicodedata
 
 from .context import Context
 from .eligibility_result import Eligibility
-from .facts import Inquiry, text
+from .facts import ContractType, Inquiry, text
 
 INQUIRY_PHRASES: dict[Inquiry, str] = {
     Inquiry.DISPUTE: "wants to dispute",
@@ -25,11 +25,19 @@ def who(ctx: Context) -> str:
     return ctx.role.value.capitalize() if ctx.role is not None else "The requester"
 
 
+CONTRACT_KINDS: dict[ContractType, str] = {
+    ContractType.HOURLY: "hourly contract",
+    ContractType.FIXED_PRICE: "fixed-price contract",
+    ContractType.DIRECT_CONTRACT: "Direct Contract",
+    ContractType.PROJECT_CATALOG: "Project Catalog contract",
+}
+
+
 def contract_phrase(ctx: Context) -> str:
     contract = ctx.contract
-    kind = contract.type.value.replace("_", "-") if contract.type else "unknown-type"
+    kind = CONTRACT_KINDS[contract.type] if contract.type else "contract of unknown type"
     status = f", {contract.status.value}" if contract.status else ""
-    return f"{kind} contract {text(contract.id) or '(id unknown)'}{status}"
+    return f"{kind} {text(contract.id) or '(id unknown)'}{status}"
 
 
 BIDI_CONTROLS = frozenset(

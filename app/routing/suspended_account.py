@@ -55,6 +55,8 @@ def review(ctx: Context) -> Outcome:
     if verdict.value is None:
         return ask(ctx, list(verdict.missing))
     queue = review_queue(ctx, bool(verdict.value))
+    if queue == ctx.policy.routes.enterprise:
+        verdict = segments.enterprise(ctx)  # say why Enterprise, not why not HV
     ctx.trace.add("suspended_account", "chosen", f"{queue}: {verdict.why}; never resume the AE")
     return Outcome(
         Path.SUSPENDED_ACCOUNT_REVIEW,

@@ -55,6 +55,25 @@ NOTE_VARIABLES: dict[str, dict[str, object]] = {
             "after that the escrow goes back to the client."
         ]
     },
+    # audit (issue 14)
+    "manual_dispute_candidate": {
+        "charged_on": _DAY,
+        "review_end": _DAY,
+        "contacted_on": _DAY,
+        "days_after": 1,
+        "grounds": ["all or most of the disputed time is offline"],
+        "mediation": "eligible",
+    },
+    "mediation_case_over": {
+        "mediation_ticket_id": 99,
+        "mediation_ticket_url": "https://x/99",
+        "status": "solved",
+        "reason": "r",
+    },
+    "mediation_solved_no_update": {
+        "mediation_ticket_id": 99,
+        "mediation_ticket_url": "https://x/99",
+    },
 }
 
 GUIDANCE_VARIABLES: dict[str, dict[str, object]] = {
@@ -94,6 +113,26 @@ GUIDANCE_VARIABLES: dict[str, dict[str, object]] = {
         "fee_share_each": "337.50",
         "filing_days": 30,
     },
+    # audit (issue 14)
+    "hourly_in_product_first": {
+        "review_end": _DAY,
+        "review_weekday": "Friday",
+        "charged_on": _DAY,
+        "review_days": 4,
+        "response_days": 3,
+        "rejection_days": 1,
+    },
+    "in_product_hourly_open_client": {"review_days": 4},
+    "in_product_hourly_open_freelancer": {
+        "response_days": 3,
+        "respond_by": _DAY,
+        "rejection_days": 1,
+    },
+    "manual_dispute_refused": {"contact_days": 1, "review_weekday": "Friday"},
+    "close_hourly_contract_first": {"requester": "client", "window_days": 30},
+    "escrow_refunded": {"accepted": False, "response_days": 7, "lapse_date": _DAY},
+    "mediation_case_over": {"limit_days": 30, "contract_kind": "hourly", "arbitration_days": 30},
+    "mediation_solved_no_update": _CENTER,
 }
 
 LINK_VARIABLES: dict[str, dict[str, object]] = {"ticket": {"ticket_id": 5100001}}

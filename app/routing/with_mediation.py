@@ -10,7 +10,7 @@ internal notes in your ticket and assign your ticket to Mediation."
 
 from __future__ import annotations
 
-from . import guidance, notes
+from . import guidance, notes, second_mediation
 from .asking import ask
 from .context import Context
 from .decision import Note
@@ -84,7 +84,7 @@ def notify_mediation(ctx: Context, linked_id: int, extra: list[str]) -> Outcome:
     if text(ctx.contract.id) is None:
         return ask(ctx, [Fact.CONTRACT_ID])
     if status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
-        return reassign(ctx, linked_id, extra)
+        return second_mediation.step(ctx, linked_id) or reassign(ctx, linked_id, extra)
     return note_on_mediation_ticket(ctx, linked_id, extra)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.store.base import (
     AcceptResult,
+    AuditEntry,
     DecisionRecord,
     EventStatus,
     EventStore,
@@ -26,6 +27,7 @@ from app.store.urls import PostgresTarget, parse_database_url
 
 __all__ = [
     "AcceptResult",
+    "AuditEntry",
     "DecisionRecord",
     "EventStatus",
     "EventStore",

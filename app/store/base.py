@@ -140,6 +140,20 @@ class StoredTimer:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One action taken in the ops console: who (a token fingerprint), what, when."""
+
+    who: str
+    role: str  # admin | viewer
+    action: str  # e.g. "dead_letter.retry"
+    target: str  # e.g. "event 42"
+    outcome: str  # ok | refused | failed | not_found
+    detail: str = ""
+    at: datetime | None = None
+    id: int | None = None
+
+
 class StoreUnavailable(Exception):
     """The database cannot take the write now (locked, disk full, connection lost).
 
@@ -197,8 +211,11 @@ class EventStore(Protocol):
         ticket_id: int | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        received_from: datetime | None = None,
+        received_until: datetime | None = None,
     ) -> list[StoredEvent]:
-        """Newest first; `before_id` pages backwards."""
+        """Newest first; `before_id` pages backwards; `received_from` <= received_at
+        < `received_until` when given."""
 
     async def retry_dead(self, event_id: int, *, now: datetime) -> bool:
         """DEAD -> PENDING (attempts reset)."""
@@ -206,8 +223,9 @@ class EventStore(Protocol):
     async def discard_dead(self, event_id: int, *, reason: str) -> bool:
         """DEAD -> DISCARDED (kept in the log)."""
 
-    async def counts(self) -> dict[str, int]:
-        """Events per status."""
+    async def counts(self, *, cap: int | None = None) -> dict[str, int]:
+        """Events per status; with `cap`, a status with more than `cap` events counts
+        `cap + 1` (bounded work on a large store: the console shows "cap+")."""
 
     async def oldest_pending_age(self, now: datetime) -> float | None:
         """Seconds since the oldest PENDING event became available."""
@@ -220,6 +238,14 @@ class EventStore(Protocol):
         """Newest first."""
 
     async def recent_decisions(self, *, limit: int = 100) -> list[DecisionRecord]: ...
+
+    async def record_audit(self, entry: AuditEntry) -> int:
+        """Append to the console's audit log (committed before returning)."""
+
+    async def list_audit(
+        self, *, limit: int = 50, before_id: int | None = None
+    ) -> list[AuditEntry]:
+        """Newest first; `before_id` pages backwards."""
 
     async def get_kv(self, key: str) -> str | None:
         """Small state that must survive restarts (e.g. an export cursor)."""

@@ -25,18 +25,10 @@ def upgrade_to_head(connection: Connection) -> None:
     Called through `AsyncConnection.run_sync` inside the caller's transaction,
     so the migration commits or rolls back as a whole.
     """
-    # "heads": migrations added side by side (each in its own file, on one parent)
-    # all apply, in any order, without a merge revision.
-    command.upgrade(alembic_config(connection), "heads")
+    command.upgrade(alembic_config(connection), "head")
 
 
 def current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
-
-
-def current_heads(connection: Connection) -> tuple[str, ...]:
-    from alembic.runtime.migration import MigrationContext
-
-    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))

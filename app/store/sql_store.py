@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.store import timer_queries
 from app.store.base import (
     AcceptResult,
+    AuditEntry,
     DecisionRecord,
     EventStatus,
     NewEvent,
@@ -47,7 +48,7 @@ from app.store.base import (
     TimerSpec,
 )
 from app.store.group_commit import GroupCommit
-from app.store.tables import decisions, events, kv
+from app.store.tables import console_audit, decisions, events, kv
 
 PENDING = EventStatus.PENDING.value
 LEASED = EventStatus.LEASED.value
@@ -491,6 +492,8 @@ class SqlEventStore(ABC):
         ticket_id: int | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        received_from: datetime | None = None,
+        received_until: datetime | None = None,
     ) -> list[StoredEvent]:
         if limit <= 0:
             return []
@@ -502,8 +505,29 @@ class SqlEventStore(ABC):
         if before_id is not None:
             query = query.where(events.c.id < before_id)
         async with self._read() as conn:
+            # A time range becomes an id range too (ids grow with receipt time), so the
+            # newest-first walk stays on the id indexes however many events there are.
+            if received_from is not None:
+                first = await self._first_id_received(conn, received_from)
+                query = query.where(events.c.received_at >= received_from)
+                query = query.where(events.c.id >= first) if first is not None else query
+            if received_until is not None:
+                beyond = await self._first_id_received(conn, received_until)
+                query = query.where(events.c.received_at < received_until)
+                query = query.where(events.c.id < beyond) if beyond is not None else query
             rows = (await conn.execute(query)).mappings().all()
         return [to_event(row) for row in rows]
+
+    @staticmethod
+    async def _first_id_received(conn: AsyncConnection, at: datetime) -> int | None:
+        query = (
+            select(events.c.id)
+            .where(events.c.received_at >= at)
+            .order_by(events.c.received_at)
+            .limit(1)
+        )
+        first: int | None = (await conn.execute(query)).scalar_one_or_none()
+        return first
 
     async def retry_dead(self, event_id: int, *, now: datetime) -> bool:
         statement = (
@@ -539,8 +563,19 @@ class SqlEventStore(ABC):
         async with self._write() as conn:
             return (await conn.execute(statement)).rowcount == 1
 
-    async def counts(self) -> dict[str, int]:
-        query = select(events.c.status, func.count()).group_by(events.c.status)
+    async def counts(self, *, cap: int | None = None) -> dict[str, int]:
+        query: Select[Any] = select(events.c.status, func.count()).group_by(events.c.status)
+        if cap is not None:  # each status walks at most cap + 1 entries of its index
+            parts = []
+            for status in EventStatus:
+                some = select(literal(1)).where(events.c.status == status.value).limit(cap + 1)
+                parts.append(
+                    select(
+                        literal(status.value),
+                        select(func.count()).select_from(some.subquery()).scalar_subquery(),
+                    )
+                )
+            query = union_all(*parts)  # type: ignore[assignment]
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         counted = {status.value: 0 for status in EventStatus}
@@ -594,6 +629,37 @@ class SqlEventStore(ABC):
 
     async def recent_decisions(self, *, limit: int = 100) -> list[DecisionRecord]:
         return await self._decisions(select(decisions), limit)
+
+    async def record_audit(self, entry: AuditEntry) -> int:
+        statement = (
+            self.insert(console_audit)
+            .values(
+                at=entry.at or utcnow(),
+                who=entry.who[:64],
+                role=entry.role[:16],
+                action=entry.action[:64],
+                target=entry.target[:255],
+                outcome=entry.outcome[:32],
+                detail=_clip(entry.detail),
+            )
+            .returning(console_audit.c.id)
+        )
+        async with self._write() as conn:
+            return int((await conn.execute(statement)).scalar_one())
+
+    async def list_audit(
+        self, *, limit: int = 50, before_id: int | None = None
+    ) -> list[AuditEntry]:
+        if limit <= 0:
+            return []
+        query = (
+            select(console_audit).order_by(console_audit.c.id.desc()).limit(min(limit, MAX_PAGE))
+        )
+        if before_id is not None:
+            query = query.where(console_audit.c.id < before_id)
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AuditEntry(**dict(row)) for row in rows]
 
     async def get_kv(self, key: str) -> str | None:
         async with self._read() as conn:

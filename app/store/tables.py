@@ -102,6 +102,8 @@ Index("ix_events_lease", events.c.status, events.c.lease_until)
 # listing newest first by status; a ticket's events (per-ticket rule, listing)
 Index("ix_events_status_id", events.c.status, events.c.id)
 Index("ix_events_ticket", events.c.ticket_id, events.c.status, events.c.id)
+# a time range of the console's inbox, turned into an id range
+Index("ix_events_received_at", events.c.received_at)
 
 decisions = Table(
     "decisions",
@@ -159,3 +161,17 @@ timers = Table(
 # the poller: unfired timers by due moment; /admin/timers and the overdue gauge
 Index("ix_timers_due", timers.c.fired_at, timers.c.fire_at)
 Index("ix_timers_fire_at", timers.c.fire_at)
+#: who did what in the ops console, and when (append-only)
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("who", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    sqlite_autoincrement=True,
+)

@@ -14,7 +14,7 @@ from typing import Any
 from app.marketplace.client import MarketplaceClient
 from app.routing import Policy, TicketFacts
 from app.worker.followup import LinkSearch, find_mediation_ticket
-from app.worker.ticket_view import field_value
+from app.worker.ticket_view import day_of, field_value
 from app.zendesk import Priority, UnknownName, ZendeskCatalog, ZendeskClient
 
 CHANNELS = {
@@ -75,6 +75,7 @@ def ticket_part(ticket: dict[str, Any], catalog: ZendeskCatalog) -> dict[str, An
         "tags": list(ticket.get("tags") or []),
         "subject": ticket.get("subject"),
         "description": ticket.get("description"),
+        "created_on": day_of(ticket.get("created_at")),
     }
 
 

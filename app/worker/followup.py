@@ -28,7 +28,7 @@ from typing import Any
 from app.merges.kinds import MERGED_TAG, group_name, mediation_kind
 from app.routing import Decision, Policy
 from app.routing.decision import TraceStep
-from app.worker.ticket_view import field_value
+from app.worker.ticket_view import day_of, field_value
 from app.zendesk import Priority, UnknownName, ZendeskCatalog, ZendeskClient
 
 # Inquiries whose routing uses the Mediation ticket of the case (routing/with_mediation.py,
@@ -53,6 +53,7 @@ class Candidate:
     why: str  # "group Mediation_Tier_1_CX420", "form ...", "tags cs_mediation_ticket"
     strong: bool  # in a Mediation group or on the dispute form (not only tagged)
     updated_at: str = ""
+    opened_on: str | None = None  # the day the Mediation case started (its created_at)
 
     @property
     def done(self) -> bool:
@@ -87,7 +88,11 @@ class LinkSearch:
     def linked_fact(self) -> dict[str, Any] | None:
         if self.chosen is None:
             return None
-        return {"id": self.chosen.id, "status": self.chosen.status}
+        return {
+            "id": self.chosen.id,
+            "status": self.chosen.status,
+            "opened_on": self.chosen.opened_on,
+        }
 
     def how(self) -> str:
         """One paragraph for the internal note: how the Mediation ticket was (not) found."""
@@ -177,6 +182,7 @@ def candidate(
             why=why,
             strong=strong,
             updated_at=str(ticket.get("updated_at") or ""),
+            opened_on=day_of(ticket.get("created_at")),
         ),
         None,
     )

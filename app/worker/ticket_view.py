@@ -6,6 +6,7 @@ Tagger fields store the option's tag in Zendesk; we speak in option names
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from app.routing import Policy
@@ -45,3 +46,11 @@ def option_tag(catalog: ZendeskCatalog, title: str, value: Any) -> Any:
     if isinstance(value, list):
         return [info.options.get(str(v), str(v)) for v in value]
     return info.options.get(str(value), value)
+
+
+def day_of(stamp: object) -> str | None:
+    """The UTC day of a Zendesk timestamp ("2024-06-12T10:00:00Z"), or None."""
+    try:
+        return dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        return None

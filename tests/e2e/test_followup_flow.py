@@ -42,11 +42,16 @@ class Desk:
         return options.get(value, value)
 
     def market(
-        self, contract_id: str, kind: str = "hourly", segment: str = "VSB", days: int = 10
+        self,
+        contract_id: str,
+        kind: str = "hourly",
+        segment: str = "VSB",
+        days: int = 10,
+        dispute: dict[str, Any] | None = None,
     ) -> None:
         paid = (today() - timedelta(days=days)).isoformat()
         payment_kind = "hourly" if kind == "hourly" else "milestone"
-        contract = {
+        contract: dict[str, Any] = {
             "id": contract_id,
             "type": kind,
             "status": "closed",
@@ -55,6 +60,8 @@ class Desk:
             "funds_in_escrow": "0.00",
             "payments": [{"date": paid, "kind": payment_kind, "amount": "100.00"}],
         }
+        if dispute is not None:
+            contract["dispute"] = dispute
         users = [
             {
                 "username": f"cl-{contract_id}",
@@ -191,7 +198,11 @@ def test_follow_up_with_open_mediation_ticket(zd: httpx.Client, api: httpx.Clien
     assert "triage_path_with_mediation_note" in after["tags"]
     record = decisions(api, follow_up["id"])[0]
     assert record["decision"]["path"] == "with_mediation_note"
-    assert record["facts"]["linked_mediation_ticket"] == {"id": mediation["id"], "status": "open"}
+    assert record["facts"]["linked_mediation_ticket"] == {
+        "id": mediation["id"],
+        "status": "open",
+        "opened_on": mediation["created_at"][:10],  # the case's start, from Zendesk
+    }
     search = record["facts"]["linked_mediation_search"]
     assert search["outcome"] == "found" and search["chosen"] == mediation["id"]
     # The Mediation ticket itself is left where it is.
@@ -202,7 +213,9 @@ def test_follow_up_with_solved_mediation_ticket_goes_to_hv_mediation(
     zd: httpx.Client, api: httpx.Client
 ):
     desk = Desk(zd)
-    desk.market("C-FU2", segment="SB")  # a high-value client
+    # a high-value client bringing new information (an agent-known fact) on a case
+    # whose Mediation ticket was created today: Mediation "needs to be notified"
+    desk.market("C-FU2", segment="SB", dispute={"new_information": True})
     mediation = desk.mediation_ticket("C-FU2", status="solved")
     follow_up = desk.follow_up("C-FU2")
     process(api, zd, follow_up["id"])

@@ -9,19 +9,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from fastapi.exceptions import RequestValidationError
 
 from app.api.admin.schemas import ReplayProgressOut, ReplaysPage
 from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.api.errors import ErrorBody
+from app.replays.control import cancel_checked, progress_json, resume_checked, start_checked
 from app.replays.jobs import (
-    RESUMABLE,
-    ReplayProgress,
     ReplayRegistry,
     ReplayRequest,
     ReplayStatus,
     get_registry,
-    load,
     replays_lifespan,
 )
 from app.runtime.deps import ServicesDep
@@ -68,11 +65,6 @@ _PROGRESS_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
-    active = registry.active(progress.id) and progress.status == ReplayStatus.RUNNING
-    return progress.as_json(active=active) | {"progress_url": f"/admin/replays/{progress.id}"}
-
-
 @router.post(
     "/replay",
     status_code=202,
@@ -92,19 +84,7 @@ def _json(registry: ReplayRegistry, progress: ReplayProgress) -> dict[str, Any]:
 async def start_replay(
     body: ReplayRequest, services: ServicesDep, registry: RegistryDep, who: AdminDep
 ) -> dict[str, Any]:
-    if body.start is not None and body.start > services.clock():
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("body", "start"),
-                    "msg": "start is in the future",
-                    "input": body.start.isoformat(),
-                }
-            ]
-        )
-    progress = await registry.create(body, who)
-    return _json(registry, progress)
+    return progress_json(registry, await start_checked(services, registry, body, who))
 
 
 @router.get(
@@ -144,7 +124,7 @@ async def list_replays(
         if (status is None or progress.status == status) and (
             mode is None or progress.mode == mode
         ):
-            page.append(_json(registry, progress))
+            page.append(progress_json(registry, progress))
             if len(page) == limit:
                 more = position < len(ids) - 1
                 return {"replays": page, "next_before": replay_id if more else None}
@@ -164,7 +144,7 @@ async def get_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) ->
     progress = await registry.get(replay_id)
     if progress is None:
         raise HTTPException(404, f"no replay {replay_id}")
-    return _json(registry, progress)
+    return progress_json(registry, progress)
 
 
 @router.post(
@@ -188,15 +168,7 @@ async def resume_replay(
     _: AdminDep,
     force: bool = Query(default=False, description="Also resume a `running` replay"),
 ) -> dict[str, Any]:
-    await registry.settle(replay_id)
-    if registry.active(replay_id):
-        raise HTTPException(409, f"replay {replay_id} is running in this process")
-    progress = await load(services, replay_id)
-    if progress is None:
-        raise HTTPException(404, f"no replay {replay_id}")
-    if progress.status not in RESUMABLE and not (force and progress.status == ReplayStatus.RUNNING):
-        raise HTTPException(409, f"replay {replay_id} is {progress.status.value}")
-    return _json(registry, await registry.resume(progress))
+    return progress_json(registry, await resume_checked(services, registry, replay_id, force=force))
 
 
 @router.post(
@@ -210,9 +182,4 @@ async def resume_replay(
     },
 )
 async def cancel_replay(replay_id: ReplayId, registry: RegistryDep, _: AdminDep) -> dict[str, Any]:
-    if not await registry.cancel(replay_id):
-        raise HTTPException(409, f"replay {replay_id} is not running in this process")
-    progress = await registry.get(replay_id)
-    if progress is None:
-        raise HTTPException(404, f"no replay {replay_id}")
-    return _json(registry, progress)
+    return progress_json(registry, await cancel_checked(registry, replay_id))

@@ -65,7 +65,11 @@ FL_WONT_RELEASE = (
 
 WINDOW_CASES = [
     case(
-        "paid_today_eligible", WINDOW, {"eligible": True, "queue": T1}, contract__payments=paid(0)
+        "paid_today_eligible",
+        WINDOW,
+        {"eligible": True, "queue": T1},
+        contract__payments=paid(0, 9),
+        dispute__hours_charged_on="2024-06-03",  # the disputed week's review ended 2024-06-07
     ),
     case("day_29_eligible", WINDOW, {"eligible": True, "queue": T1}, contract__payments=paid(29)),
     case(
@@ -84,7 +88,13 @@ WINDOW_CASES = [
         {"eligible": False, "eligibility.code": "past_30_days", "queue": CR2},
         contract__payments=paid(31),
     ),
-    case("future_dated_counts_inside", WINDOW, {"eligible": True}, contract__payments=paid(-3)),
+    case(
+        "future_dated_counts_inside",
+        WINDOW,
+        {"eligible": True},
+        contract__payments=paid(-3),
+        dispute__hours_charged_on="2024-06-03",
+    ),
     case("latest_payment_counts", LAST, {"eligible": True}, contract__payments=paid(45, 12)),
     case(
         "leap_2024_jan31_to_mar01_is_30",
@@ -211,24 +221,25 @@ ESCROW_CASES = [
         contract__funds_in_escrow="0.00",
     ),
     case(
-        "active_hourly_eligible_by_default",
+        "active_hourly_close_first_by_default",
         CLOSED,
-        {"path": "mediation_escalation"},
+        {
+            "path": "close_contract_first",
+            "eligible": True,
+            "queue": None,
+            "eligibility.code": "close_contract_first",
+            "reply_guidance": Contains("only available where the contract is closed"),
+        },
         contract__status="active",
     ),
     case(
-        "active_hourly_close_first_when_required",
-        CLOSED,
-        {"path": "close_contract_first", "eligible": True, "queue": None},
-        policy=policy_variant(settings__require_closed_contract=True),
-        contract__status="active",
-    ),
-    case(
-        "closed_hourly_when_closed_required",
+        "active_hourly_escalated_when_not_required",
         CLOSED,
         {"path": "mediation_escalation"},
-        policy=policy_variant(settings__require_closed_contract=True),
+        policy=policy_variant(settings__require_closed_contract=False),
+        contract__status="active",
     ),
+    case("closed_hourly_when_closed_required", CLOSED, {"path": "mediation_escalation"}),
 ]
 
 DIRECT_CASES = [

@@ -63,7 +63,7 @@ TYPE_CASES = [
         TYPE,
         {"fields.Dispute Type": option},
         contract__type=kind,
-        contract__payments=paid(3, kind="milestone" if kind != "hourly" else "hourly"),
+        contract__payments=paid(5, kind="milestone" if kind != "hourly" else "hourly"),
     )
     for kind, option in (
         ("hourly", "Hourly"),

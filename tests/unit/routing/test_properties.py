@@ -77,6 +77,7 @@ tickets = st.builds(
     form=maybe(st.sampled_from(["Default Ticket Form", "Dispute Ticket Form - Escalate from CS"])),
     tags=maybe(TAGS),
     subject=maybe(TEXT),
+    created_on=maybe(DATES),
 )
 payments = st.builds(
     Payment, date=maybe(DATES), kind=maybe(st.sampled_from(PaymentKind)), amount=maybe(MONEY)
@@ -108,6 +109,11 @@ disputes = st.builds(
             InProductDispute, filed_on=maybe(DATES), status=maybe(st.sampled_from(InProductStatus))
         )
     ),
+    hours_charged_on=maybe(DATES),
+    time_mostly_offline=maybe(st.booleans()),
+    obvious_fraud=maybe(st.booleans()),
+    manual_dispute_requested=maybe(st.booleans()),
+    new_information=maybe(st.booleans()),
 )
 facts_strategy = st.builds(
     TicketFacts,
@@ -144,7 +150,13 @@ facts_strategy = st.builds(
         )
     ),
     linked_mediation_ticket=maybe(
-        st.builds(LinkedTicket, id=maybe(IDS), status=maybe(st.sampled_from(TicketStatus)))
+        st.builds(
+            LinkedTicket,
+            id=maybe(IDS),
+            status=maybe(st.sampled_from(TicketStatus)),
+            opened_on=maybe(DATES),
+            solved_on=maybe(DATES),
+        )
     ),
     merge=maybe(
         st.builds(MergeRequest, source_ids=maybe(st.lists(IDS, max_size=2)), target_id=maybe(IDS))
@@ -194,11 +206,25 @@ dense_facts = st.builds(
         closed=st.booleans(),
         client_refuses_milestone_release=st.booleans(),
         partial_milestone_release=st.booleans(),
+        in_product=maybe(
+            st.builds(InProductDispute, filed_on=NEAR, status=st.sampled_from(InProductStatus))
+        ),
+        hours_charged_on=maybe(NEAR),
+        time_mostly_offline=st.booleans(),
+        obvious_fraud=st.booleans(),
+        manual_dispute_requested=st.booleans(),
+        new_information=st.booleans(),
     ),
     account=st.builds(Account, suspended_by_mediation=st.booleans()),
     abuse=maybe(st.builds(Abuse, autoclicker=st.booleans(), hours_last_week=MONEY)),
     linked_mediation_ticket=maybe(
-        st.builds(LinkedTicket, id=IDS, status=st.sampled_from(TicketStatus))
+        st.builds(
+            LinkedTicket,
+            id=IDS,
+            status=st.sampled_from(TicketStatus),
+            opened_on=maybe(NEAR),
+            solved_on=maybe(NEAR),
+        )
     ),
 )
 TODAY = st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2024, 12, 31)) | st.dates()
@@ -215,7 +241,7 @@ def policies() -> list[Policy]:
             settings__unknown_segment="standard",
         ),
         policy_variant(
-            settings__require_closed_contract=True,
+            settings__require_closed_contract=False,
             settings__escrow_qualifies=False,
             settings__client_active_fp_released="escalate",
             settings__hv_dispute_value=300,
@@ -224,6 +250,9 @@ def policies() -> list[Policy]:
             settings__in_product_follow_up="always",
             settings__ndf_within_mediation_window="mediation",
             timeframes__in_product_review_day_kind="business",
+            hourly_in_product__contract_statuses=["active"],
+            manual_dispute__require_grounds=False,
+            direct_contracts__fixed_price_rules=False,
         ),
     ]
 
@@ -244,7 +273,8 @@ def could_be_eligible(facts: TicketFacts, now: dt.date) -> bool:
     days = [p.date for p in contract.payments or [] if p.kind in QUALIFYING and p.date]
     days += [contract.escrow_released_on] if direct and contract.escrow_released_on else []
     recent = any((now - day).days <= window for day in days)
-    escrow = not direct and (contract.funds_in_escrow or Decimal(0)) > 0
+    # Direct Contracts follow the fixed-price rules: escrow held counts for them too.
+    escrow = (contract.funds_in_escrow or Decimal(0)) > 0
     exception = bool(dispute.client_refuses_milestone_release or dispute.partial_milestone_release)
     return recent or escrow or exception
 
@@ -303,3 +333,49 @@ def test_datetime_now_is_read_as_its_date(case):
     facts, now = case
     at_noon = dt.datetime.combine(now, dt.time(12, 0))
     assert decide(facts, default_policy(), at_noon) == decide(facts, default_policy(), now)
+
+
+def friday_of(charged: dt.date) -> dt.date | None:
+    """Independently: the Friday on or after a charge day (None past the calendar's end)."""
+    ahead = (4 - charged.weekday()) % 7
+    return (
+        None if charged > dt.date.max - dt.timedelta(days=ahead) else charged + dt.timedelta(ahead)
+    )
+
+
+@settings(max_examples=300)
+@given(case=cases, policy=POLICIES)
+def test_hours_inside_their_review_window_never_go_to_mediation(case, policy):
+    """'first check to see if filing an in-product dispute is possible'."""
+    facts, now = case
+    decision = decide(facts, policy, now)
+    contract, dispute = facts.contract, facts.dispute
+    charged = dispute.hours_charged_on if dispute else None
+    friday = friday_of(charged) if charged else None
+    inside = (
+        contract is not None
+        and contract.type == ContractType.HOURLY
+        and contract.status in policy.hourly_in_product.contract_statuses
+        and facts.requester_role == Role.CLIENT
+        and dispute is not None
+        and dispute.disputed_payment_kind in (None, PaymentKind.HOURLY)
+        and friday is not None
+        and now <= friday
+        and (facts.linked_mediation_ticket is None or facts.linked_mediation_ticket.id is None)
+    )
+    if inside:
+        assert not policy.is_mediation_queue(decision.queue), decision.trace
+
+
+@settings(max_examples=300)
+@given(case=cases, policy=POLICIES)
+def test_a_case_over_is_never_mediated_again(case, policy):
+    """'Why does the dispute team not mediate cases again?'"""
+    facts, now = case
+    decision = decide(facts, policy, now)
+    linked = facts.linked_mediation_ticket
+    contacted = facts.ticket.created_on or now
+    limit = policy.mediation_follow_ups.case_days_from_start
+    if linked is not None and linked.opened_on is not None:
+        if (contacted - linked.opened_on).days > limit:
+            assert decision.path != "with_mediation_reassign", decision.trace

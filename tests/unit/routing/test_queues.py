@@ -147,6 +147,7 @@ OTHER_CASES = [
         {"queue": HV},
         policy=policy_variant(settings__hv_dispute_value=500),
         contract__payments=paid(3, 4),
+        dispute__hours_charged_on="2024-06-03",  # an older week: not in-product any more
     ),
     case(
         "dispute_value_below_threshold",
@@ -154,6 +155,7 @@ OTHER_CASES = [
         {"queue": T1},
         policy=policy_variant(settings__hv_dispute_value=501),
         contract__payments=paid(3, 4),
+        dispute__hours_charged_on="2024-06-03",
     ),
     case("lenient_segment_case", HV_USERS, {"queue": HV}, client__segment="vsb +"),
     case("lenient_badge_case", HV_FL, {"queue": HV}, freelancer__badge="TOP_RATED_PLUS"),

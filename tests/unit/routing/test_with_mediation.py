@@ -20,8 +20,12 @@ from .factories import (
 T1 = "Mediation_Tier_1_CX420"
 HV = "HV Mediation Tier 1"
 OPEN = {"id": MEDIATION_TICKET_ID, "status": "open"}
-SOLVED = {"id": MEDIATION_TICKET_ID, "status": "solved"}
-make = facts_factory(inquiry="follow_up", linked_mediation_ticket=OPEN)
+# A case that started 11 days ago: Mediation can still be notified of new information.
+RECENT = {"opened_on": "2024-06-01", "solved_on": "2024-06-10"}
+SOLVED = {"id": MEDIATION_TICKET_ID, "status": "solved", **RECENT}
+make = facts_factory(
+    inquiry="follow_up", linked_mediation_ticket=OPEN, dispute__new_information=True
+)
 
 HANDED_OFF = (
     "If a client comes back in inquiring about an issue that has already been handed off to "
@@ -90,13 +94,13 @@ FOLLOW_UP_CASES = [
         "follow_up_solved_uppercase",
         IF_SOLVED,
         {"path": "with_mediation_reassign"},
-        linked_mediation_ticket={"id": MEDIATION_TICKET_ID, "status": "SOLVED"},
+        linked_mediation_ticket={"id": MEDIATION_TICKET_ID, "status": "SOLVED", **RECENT},
     ),
     case(
         "follow_up_closed_reassigns",
         IF_SOLVED,
         {"path": "with_mediation_reassign"},
-        linked_mediation_ticket={"id": MEDIATION_TICKET_ID, "status": "closed"},
+        linked_mediation_ticket={"id": MEDIATION_TICKET_ID, "status": "closed", **RECENT},
     ),
     case(
         "follow_up_solved_hv_user",
