@@ -20,9 +20,10 @@ from .decision import Deadline
 from .policy import Policy
 
 
-def track(ctx: Context, kind: str, start: dt.date) -> dt.date:
-    """Attach the `kind` clock started on `start` to the decision; return its due day."""
-    deadline = make(ctx.policy, kind, start, ctx.now)
+def track(ctx: Context, kind: str, start: dt.date, due: dt.date | None = None) -> dt.date:
+    """Attach the `kind` clock started on `start` to the decision; return its due day.
+    `due`: a rule that counts its clock in its own way (to a weekday) gives its due day."""
+    deadline = make(ctx.policy, kind, start, ctx.now, due)
     ctx.clocks[kind] = deadline
     state = "over" if deadline.over else "running"
     ctx.trace.add("deadline", state, f"{kind}: {deadline.plain}")
@@ -35,12 +36,14 @@ def is_over(ctx: Context, kind: str) -> bool:
     return deadline is not None and deadline.over
 
 
-def make(policy: Policy, kind: str, start: dt.date, today: dt.date) -> Deadline:
+def make(
+    policy: Policy, kind: str, start: dt.date, today: dt.date, due: dt.date | None = None
+) -> Deadline:
     """The deadline of a clock started on `start`, as seen on `today` (pure)."""
     spec = policy.deadlines[kind]
     length, days = length_of(policy, spec), days_of(policy, spec)
     business = calendar_of(policy, spec)
-    due = calendar.due_day(business, start, length, days)
+    due = due or calendar.due_day(business, start, length, days)
     over = calendar.is_over(due, today)
     values: dict[str, object] = {
         "due": calendar.plain_day(due),

@@ -211,3 +211,29 @@ def test_every_clock_is_documented_with_its_policy_key() -> None:
 def test_a_clock_tag_is_its_own(tag: str) -> None:
     with pytest.raises(PolicyError, match="already a service or path tag"):
         policy_variant(deadlines__refund_response__tag=tag)
+
+
+def test_the_hourly_review_runs_to_friday() -> None:
+    """'CL is then automatically charged the following Monday where they have until Friday'"""
+    facts = facts_factory(dispute__hours_charged_on="2024-06-10")()  # a Monday
+    decision = run(facts, now=D(2024, 6, 12))
+    assert decision.path == "hourly_in_product_first"
+    [deadline] = decision.deadlines
+    assert (deadline.kind, deadline.start, deadline.due) == (
+        "hourly_review",
+        D(2024, 6, 10),
+        D(2024, 6, 14),
+    )
+    assert "until Fri 14 Jun 2024" in deadline.plain
+
+
+def test_the_freelancers_three_days_on_an_open_hourly_dispute() -> None:
+    """'Freelancer Accepts the Dispute or Fails to respond within 3 days (not business days)'"""
+    facts = facts_factory(
+        requester_role="freelancer",
+        dispute__in_product={"status": "awaiting_freelancer", "filed_on": "2024-06-07"},
+    )()
+    decision = run(facts, now=D(2024, 6, 8))
+    [deadline] = [d for d in decision.deadlines if d.kind == "freelancer_dispute_response"]
+    assert deadline.due == D(2024, 6, 10) and not deadline.over  # Fri + 3 calendar days
+    assert "all disputed hours are refunded to the client" in deadline.plain
