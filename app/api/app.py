@@ -28,6 +28,7 @@ from app.runtime.deps import ServicesDep
 from app.runtime.lifespan import services_lifespan
 from app.store import StoreUnavailable
 from app.webhooks import router as webhooks_router
+from app.worker.reconcile import reconciling
 from app.worker.runner import Worker
 
 log = logging.getLogger("app")
@@ -57,7 +58,9 @@ def create_app(
             task = asyncio.create_task(worker.run()) if worker else None
             app.state.worker = worker
             try:
-                yield
+                async with reconciling(services, enabled=run_worker) as reconciler:
+                    app.state.reconciler = reconciler
+                    yield
             finally:
                 if worker and task:
                     await worker.stop()

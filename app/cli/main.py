@@ -154,20 +154,23 @@ def _settings_or_exit(*required: str) -> Settings:
 
 @cli.command("check-config")
 def check_config_command() -> None:
-    """Check every name in the policy against the Zendesk account; non-zero if any is missing."""
+    """Check every name in the policy against the Zendesk account, and say what the
+    service user's role allows; non-zero if a name is missing."""
     from app.core.metrics import Metrics
     from app.runtime.lifespan import build_zendesk, load_configured_policy
-    from app.zendesk.setup.checks import check_config, render_rows
+    from app.zendesk.permissions import Permissions, render_permissions
+    from app.zendesk.setup.checks import check_config, render_rows, service_permissions
 
     settings = _settings_or_exit()
     policy = load_configured_policy(settings)
 
-    async def run() -> list[Any]:
+    async def run() -> tuple[list[Any], Permissions]:
         async with build_zendesk(settings, Metrics()) as client:
-            return await check_config(client, policy)
+            return await check_config(client, policy), await service_permissions(client)
 
-    rows = asyncio.run(run())
+    rows, permissions = asyncio.run(run())
     typer.echo(render_rows(rows))
+    typer.echo(render_permissions(permissions))
     if any(not r.found for r in rows):
         raise typer.Exit(1)
 

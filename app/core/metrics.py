@@ -59,6 +59,14 @@ class Metrics:
             "Timers due whose re-decision has not finished (none fired, or still queued)",
             registry=r,
         )
+        self.reconcile_sweeps = Counter(
+            "triage_reconcile_sweeps_total", "Reconciliation sweeps started", registry=r
+        )
+        self.reconcile_queued = Counter(
+            "triage_reconcile_queued_total",
+            "Tickets the reconciliation sweep queued (no webhook had brought them)",
+            registry=r,
+        )
         # bound once: `labels()` validates and locks on every call (the webhook's hot path)
         self._accepted = self.events.labels("accepted")
         self._duplicate = self.events.labels("duplicate")

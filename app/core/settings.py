@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     batch_min_events: int = Field(default=10, ge=2)
     zendesk_rate_limit_per_minute: int = Field(default=700, ge=1)
     zendesk_timeout_seconds: float = Field(default=10.0, gt=0)
+    reconcile_interval_seconds: float = Field(default=300.0, ge=0)  # 0: no sweep
     log_level: str = "INFO"
 
     @field_validator("webhook_secrets", "admin_tokens", "console_viewer_tokens", mode="before")

@@ -35,6 +35,7 @@ from app.core.ids import MAX_ID
 from app.runtime.container import Services
 from app.store import NewEvent, Priority
 from app.zendesk import Priority as ZendeskPriority
+from app.zendesk.changes import change_source, changed_tickets
 
 log = logging.getLogger("app.api.admin.replays")
 
@@ -131,6 +132,10 @@ class ReplayProgress(BaseModel):
     duplicates: int = Field(default=0, description="Tickets this replay had queued already")
     skipped: int = Field(default=0, description="Closed or deleted tickets, not queued")
     cursor: str | None = Field(default=None, description="Export cursor after the last page")
+    source: Literal["export", "search"] | None = Field(
+        default=None,
+        description="Time ranges: the incremental export (admin) or the Search API (agent)",
+    )
     position: int = Field(default=0, description="Ticket-id replays: ids handled so far")
     error: str | None = None
     resumed: int = Field(default=0, description="Times resumed after a stop or failure")
@@ -216,7 +221,11 @@ class ReplayJob:
     async def _export(self) -> None:
         p = self.progress
         assert p.start is not None and p.end is not None
-        pages = self.services.zendesk.incremental_tickets(
+        if p.source is None:  # the export needs an admin; an agent searches
+            p.source = await change_source(self.services.zendesk)
+        pages = changed_tickets(
+            self.services.zendesk,
+            p.source,
             start_time=None if p.cursor else int(p.start.timestamp()),
             cursor=p.cursor,
             priority=ZendeskPriority.REPLAY,

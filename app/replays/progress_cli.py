@@ -21,7 +21,8 @@ POLL_SECONDS = 0.5
 
 def _line(progress: ReplayProgress) -> str:
     return (
-        f"replay {progress.id}: {progress.status.value}; pages {progress.pages}, "
+        f"replay {progress.id}: {progress.status.value} (via {progress.source or '-'}); "
+        f"pages {progress.pages}, "
         f"tickets seen {progress.seen}, queued {progress.queued}, "
         f"duplicates {progress.duplicates}, skipped {progress.skipped}"
     )

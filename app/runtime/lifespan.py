@@ -39,6 +39,10 @@ def build_zendesk(
         metrics=metrics.zendesk_call,
         # PostgreSQL: one budget shared by every process; SQLite: the in-process one.
         budget=budget_for(settings, requests_per_minute=settings.zendesk_rate_limit_per_minute),
+        # a next_page on the canonical host of the same account is followed
+        account_hosts=[f"{settings.zendesk_subdomain}.zendesk.com"]
+        if settings.zendesk_subdomain
+        else [],
     )
 
 

@@ -1,11 +1,42 @@
-"""Who may call the API: any non-empty API-token (Basic) or OAuth (Bearer) credentials."""
+"""Who may call the API: any non-empty API-token (Basic) or OAuth (Bearer) credentials,
+acting as the service user; and what needs an admin.
+
+Every caller is the service user, whose role is `state.service_user_role`
+("agent" by default, as docs/zendesk-setup.md sets it up). Endpoints whose
+"Allowed for" in Zendesk's reference is admins answer an agent 403 with
+Zendesk's body (`app/zendesk/permissions.py` lists them with their sources):
+the incremental exports, the webhooks API, and trigger writes (admins and
+agents whose custom role may manage business rules; the sandbox has no custom
+roles). Trigger reads are allowed for agents.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 UNAUTHORIZED = {"error": "Couldn't authenticate you"}
+FORBIDDEN = {
+    "error": {
+        "title": "Forbidden",
+        "message": "You do not have access to this page. Please contact the account owner of"
+        " this help desk for further help.",
+    }
+}
+_ADMIN_ONLY = (
+    (None, re.compile(r"^/api/v2/incremental(/|$)")),
+    (None, re.compile(r"^/api/v2/webhooks(/|$)")),
+    (frozenset({"POST", "PUT", "PATCH", "DELETE"}), re.compile(r"^/api/v2/triggers(/|$)")),
+)
+
+
+def admin_only(method: str, path: str) -> bool:
+    """Whether Zendesk allows the call (path without .json) for admins only."""
+    return any(
+        (methods is None or method in methods) and pattern.match(path)
+        for methods, pattern in _ADMIN_ONLY
+    )
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -1,10 +1,12 @@
-"""Rate limits over sliding 60-second windows on an injectable clock.
+"""Rate limits over sliding windows on an injectable clock, with Zendesk's header names.
 
-Two counters: all API requests (`X-Rate-Limit*`, `ratelimit-*` headers on every
-Zendesk response) and ticket updates (`Zendesk-RateLimit-tickets-update`).
-A limit of None is unlimited: the headers still count, against a nominal total.
-Beyond a limit the answer is 429 with `Retry-After: <seconds>`, and the refused
-request does not count.
+Three counters: all API requests per minute (`X-Rate-Limit*`, `ratelimit-*`
+headers on every Zendesk response), ticket updates per minute account-wide
+(`Zendesk-RateLimit-tickets-update`), and updates of one ticket, 30 per 10
+minutes (`Zendesk-RateLimit-per-ticket-updates` on single-ticket writes).
+A per-minute limit of None is unlimited: the headers still count, against a
+nominal total. Beyond a limit the answer is 429 with `Retry-After: <seconds>`,
+and the refused request does not count.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from app.sandbox.context import Json, synchronized
 WINDOW_SECONDS = 60.0
 NOMINAL_REQUESTS = 700  # Enterprise plan, requests per minute
 NOMINAL_UPDATES = 100  # account-wide ticket updates per minute
+PER_TICKET_UPDATES = 30  # updates of one ticket ...
+PER_TICKET_WINDOW_SECONDS = 600.0  # ... per 10 minutes
+_SINGLE_TICKET_WRITE = re.compile(r"^/api/v2/tickets/(\d+)(/tags)?$")
 
 _UPDATE_PATHS = (
     ("PUT", re.compile(r"^/api/v2/tickets/(\d+|update_many)$")),
@@ -35,6 +40,14 @@ def is_ticket_update(method: str, path: str) -> bool:
     return any(method == m and pattern.match(path) for m, pattern in _UPDATE_PATHS)
 
 
+def single_ticket_write(method: str, path: str) -> int | None:
+    """The ticket a single-ticket update (PUT ticket, tag writes) touches."""
+    match = _SINGLE_TICKET_WRITE.match(path)
+    if match is None or not is_ticket_update(method, path):
+        return None
+    return int(match.group(1))
+
+
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
@@ -45,10 +58,17 @@ class Verdict:
 
 
 class WindowCounter:
-    def __init__(self, clock: Callable[[], float], limit: int | None, nominal: int) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        limit: int | None,
+        nominal: int,
+        window: float = WINDOW_SECONDS,
+    ) -> None:
         self.clock = clock
         self.limit = limit
         self.nominal = nominal
+        self.window = window
         self._hits: deque[float] = deque()
 
     def hit(self) -> Verdict:
@@ -69,14 +89,14 @@ class WindowCounter:
 
     def _prune(self) -> float:
         now = self.clock()
-        while self._hits and self._hits[0] <= now - WINDOW_SECONDS:
+        while self._hits and self._hits[0] <= now - self.window:
             self._hits.popleft()
         return now
 
     def _reset(self, now: float) -> int:
         if not self._hits:
-            return int(WINDOW_SECONDS)
-        return max(0, math.ceil(self._hits[0] + WINDOW_SECONDS - now))
+            return int(self.window)
+        return max(0, math.ceil(self._hits[0] + self.window - now))
 
 
 class RateLimits:
@@ -88,8 +108,10 @@ class RateLimits:
         requests_per_minute: int | None = None,
     ) -> None:
         self._lock = lock
+        self.clock = clock
         self.requests = WindowCounter(clock, requests_per_minute, NOMINAL_REQUESTS)
         self.updates = WindowCounter(clock, ticket_updates_per_minute, NOMINAL_UPDATES)
+        self.per_ticket: dict[int, WindowCounter] = {}
 
     @property
     def lock(self) -> threading.RLock:
@@ -115,6 +137,7 @@ class RateLimits:
     def clear(self) -> None:
         self.requests.clear()
         self.updates.clear()
+        self.per_ticket.clear()
 
     @synchronized
     def hit_request(self) -> Verdict:
@@ -123,6 +146,16 @@ class RateLimits:
     @synchronized
     def hit_update(self) -> Verdict:
         return self.updates.hit()
+
+    @synchronized
+    def hit_ticket(self, ticket_id: int) -> Verdict:
+        counter = self.per_ticket.get(ticket_id)
+        if counter is None:
+            counter = WindowCounter(
+                self.clock, PER_TICKET_UPDATES, PER_TICKET_UPDATES, PER_TICKET_WINDOW_SECONDS
+            )
+            self.per_ticket[ticket_id] = counter
+        return counter.hit()
 
 
 def request_headers(verdict: Verdict) -> dict[str, str]:
@@ -140,9 +173,14 @@ def update_headers(verdict: Verdict) -> dict[str, str]:
     return {"Zendesk-RateLimit-tickets-update": value}
 
 
-def too_many(verdict: Verdict, what: str) -> tuple[int, Json, dict[str, str]]:
+def per_ticket_headers(verdict: Verdict) -> dict[str, str]:
+    value = f"total={verdict.limit}; remaining={verdict.remaining}; resets={verdict.reset}"
+    return {"Zendesk-RateLimit-per-ticket-updates": value}
+
+
+def too_many(verdict: Verdict, what: str, per: str = "minute") -> tuple[int, Json, dict[str, str]]:
     body = {
         "error": "APIRateLimitExceeded",
-        "description": f"Number of allowed {what} per minute exceeded",
+        "description": f"Number of allowed {what} per {per} exceeded",
     }
     return 429, body, {"Retry-After": str(verdict.retry_after)}

@@ -5,7 +5,8 @@
 3. the request is logged (method, path as received, then the answer's status);
 4. an injected fault may delay, hold or answer it;
 5. Zendesk paths are counted for the rate limits (headers on every answer;
-   429 + Retry-After beyond a limit) and `/api/v2` needs credentials (401);
+   429 + Retry-After beyond a limit) and `/api/v2` needs credentials (401),
+   admin-only endpoints an admin (403, see `auth.py`);
 6. `.json` is stripped from `/api/v2` paths, so each route serves both forms.
 """
 
@@ -17,10 +18,17 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.sandbox.auth import UNAUTHORIZED, authenticated
+from app.sandbox.auth import FORBIDDEN, UNAUTHORIZED, admin_only, authenticated
 from app.sandbox.context import Json
 from app.sandbox.faults import answer
-from app.sandbox.limits import is_ticket_update, request_headers, too_many, update_headers
+from app.sandbox.limits import (
+    is_ticket_update,
+    per_ticket_headers,
+    request_headers,
+    single_ticket_write,
+    too_many,
+    update_headers,
+)
 from app.sandbox.state import SandboxState
 
 CONTROL_PREFIX = "/_sandbox"
@@ -80,11 +88,21 @@ class SandboxMiddleware:
             if not authenticated(Headers(scope=scope).get("authorization")):
                 await _respond(scope, receive, send, 401, UNAUTHORIZED, headers)
                 return
+        if state.service_user_role != "admin" and admin_only(method, path):
+            await _respond(scope, receive, send, 403, FORBIDDEN, headers)
+            return
         if is_ticket_update(method, path):
             verdict = state.limits.hit_update()
             headers.update(update_headers(verdict))
             if not verdict.allowed:
                 status, body, extra = too_many(verdict, "ticket updates")
+                await _respond(scope, receive, send, status, body, headers | extra)
+                return
+        if (ticket_id := single_ticket_write(method, path)) is not None:
+            verdict = state.limits.hit_ticket(ticket_id)
+            headers.update(per_ticket_headers(verdict))
+            if not verdict.allowed:
+                status, body, extra = too_many(verdict, "updates of this ticket", "10 minutes")
                 await _respond(scope, receive, send, status, body, headers | extra)
                 return
         await self.app(scope, receive, _adding_headers(send, headers))

@@ -83,6 +83,7 @@ class SandboxState:
         oauth_expires_in: int = 1800,
         seed: int = 0,
         base_url: str = "http://testserver",
+        service_user_role: str = "agent",
     ) -> None:
         self.ctx = Context(wall_clock, base_url)
         self.clock = clock
@@ -107,7 +108,9 @@ class SandboxState:
             "job_delay_seconds": job_delay_seconds,
             "ticket_updates_per_minute": ticket_updates_per_minute,
             "requests_per_minute": requests_per_minute,
+            "service_user_role": service_user_role,
         }
+        self.service_user_role = service_user_role
         self.reset()
 
     @property
@@ -170,6 +173,7 @@ class SandboxState:
         self.oauth_expires_in = initial["oauth_expires_in"]
         self.jobs_paused = initial["jobs_paused"]
         self.job_delay_seconds = initial["job_delay_seconds"]
+        self.service_user_role = initial["service_user_role"]
 
     # -- Python conveniences for tests and demos --------------------------------
 
@@ -200,4 +204,5 @@ class SandboxState:
             "oauth_expires_in": self.oauth_expires_in,
             "jobs_paused": self.jobs_paused,
             "job_delay_seconds": self.job_delay_seconds,
+            "service_user_role": self.service_user_role,
         }

@@ -106,12 +106,8 @@ def _subscription_event(data: dict[str, Any], event_type: str) -> InboundEvent:
     event_id = data.get("id")
     if not isinstance(event_id, str | int) or not str(event_id).strip():
         raise PayloadError(422, "event has no 'id'")
-    detail = data.get("detail")
-    ticket_id = ticket_id_from(detail.get("id")) if isinstance(detail, dict) else None
-    subject = data.get("subject")
-    if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
-        ticket_id = ticket_id_from(subject.removeprefix("zen:ticket:"))
     is_ticket = event_type.startswith(TICKET_EVENT_PREFIX)
+    ticket_id = _event_ticket_id(data) if is_ticket else None  # user.* ids are users
     if is_ticket and ticket_id is None:
         raise PayloadError(422, "ticket event has no ticket id in 'detail.id' or 'subject'")
     return InboundEvent(
@@ -122,6 +118,15 @@ def _subscription_event(data: dict[str, Any], event_type: str) -> InboundEvent:
         payload=data,
         processable=is_ticket,
     )
+
+
+def _event_ticket_id(data: dict[str, Any]) -> int | None:
+    detail = data.get("detail")
+    ticket_id = ticket_id_from(detail.get("id")) if isinstance(detail, dict) else None
+    subject = data.get("subject")
+    if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
+        ticket_id = ticket_id_from(subject.removeprefix("zen:ticket:"))
+    return ticket_id
 
 
 def _trigger_event(data: dict[str, Any], body: bytes, headers: Mapping[str, str]) -> InboundEvent:

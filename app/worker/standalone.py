@@ -8,6 +8,7 @@ import signal
 from app.core.heap import freeze_startup_objects
 from app.core.settings import Settings
 from app.runtime.lifespan import services_lifespan
+from app.worker.reconcile import reconciling
 from app.worker.runner import Worker
 
 
@@ -18,4 +19,5 @@ async def run_worker(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.stop()))
-        await worker.run()
+        async with reconciling(services):  # one process of many sweeps (a lease in the store)
+            await worker.run()

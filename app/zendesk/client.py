@@ -32,6 +32,7 @@ from app.zendesk.admin import AdminMixin
 from app.zendesk.auth import ZendeskAuth
 from app.zendesk.errors import (
     MalformedResponse,
+    RateLimited,
     TooManyJobs,
     error_from_response,
     parse_body,
@@ -40,7 +41,7 @@ from app.zendesk.errors import (
 from app.zendesk.jobs import JobSettings, JobsMixin
 from app.zendesk.lookups import LookupsMixin
 from app.zendesk.models import ClientStats, Clock, MetricsHook, Sleep
-from app.zendesk.ratelimit import Priority, RateBudget, RateLimiter
+from app.zendesk.ratelimit import PerTicketUpdates, Priority, RateBudget, RateLimiter
 from app.zendesk.retry import RetrySettings, retrying
 from app.zendesk.tickets import TicketsMixin
 
@@ -49,13 +50,27 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v2"
 PAGE_SIZE = 100
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
-_ID_SEGMENT = re.compile(r"^(\d+|[0-9A-Za-z]{16,}|[0-9a-fA-F-]{32,36})$")
+# An id-like path segment: digits; anything of 6+ id characters holding a digit
+# (job ids `V3-2054ccab…`, 32-hex, ULID webhook ids); 16+ hex or letters.
+_ID_SEGMENT = re.compile(
+    r"^(\d+|(?=[^/]*\d)[0-9A-Za-z._:~-]{6,}|[0-9a-fA-F-]{16,}|[A-Za-z]\d+-[0-9A-Za-z-]+)$"
+)
+_TICKET_WRITE = re.compile(r"^/api/v2/tickets/(\d+)(/tags)?$")
 
 
 def endpoint_label(path: str) -> str:
-    """`/api/v2/tickets/123/tags` -> `/api/v2/tickets/{id}/tags` (bounded metric labels)."""
+    """`/api/v2/tickets/123/tags` -> `/api/v2/tickets/{id}/tags`, `/api/v2/job_statuses/V3-…`
+    -> `/api/v2/job_statuses/{id}`: metric labels stay bounded."""
     path = path.removesuffix(".json")
     return "/".join("{id}" if _ID_SEGMENT.match(seg) else seg for seg in path.split("/"))
+
+
+def _ticket_write(method: str, path: str) -> int | None:
+    """The ticket a single-ticket write touches (update, tags), else None."""
+    match = _TICKET_WRITE.match(path)
+    if match is None or method == "GET" or (method == "POST" and match.group(2) is None):
+        return None
+    return int(match.group(1))
 
 
 class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
@@ -70,6 +85,8 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
     metrics: called per HTTP attempt with (endpoint template, method, status
         or None, seconds); `stats` holds 429s seen, retries and seconds waited.
     sleep / clock: injectable so tests never really wait.
+    account_hosts: other hosts of the same account a `next_page` may point at
+        (e.g. `acme.zendesk.com` behind a host-mapped base URL).
     """
 
     def __init__(
@@ -86,8 +103,11 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         user_agent: str = "dispute-triage",
+        account_hosts: Sequence[str] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._own_hosts = {httpx.URL(self.base_url).host, *(h.lower() for h in account_hosts)}
+        self._per_ticket = PerTicketUpdates(clock=clock)
         self._auth = auth
         self._budget: RateBudget = budget or RateLimiter(clock=clock, sleep=sleep)
         self._retry = retry or RetrySettings()
@@ -168,6 +188,10 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
         limits: Sequence[str],
         expect: Expect | None,
     ) -> dict[str, Any]:
+        ticket_id = _ticket_write(method, url.path)
+        if ticket_id is not None and (hold := self._per_ticket.blocked_for(ticket_id)) > 0:
+            body = {"error": "PerTicketUpdateLimit", "description": "30 updates / 10 min"}
+            raise RateLimited(429, body, hold, method, url.path)  # never sent: Zendesk's limit
         waited = await self._budget.acquire(priority, limits)
         self.stats.wait_seconds += waited
         response = await self._send(method, url, params, json)
@@ -177,6 +201,8 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
                 log.info("zendesk: 401 on %s %s, retrying with a fresh token", method, url.path)
                 response = await self._send(method, url, params, json)
         self._budget.observe(response.headers)
+        if ticket_id is not None:
+            self._per_ticket.record(ticket_id, response.headers, wrote=response.is_success)
         if warning := response.headers.get("x-zendesk-api-warn"):
             # Zendesk drops keys it will not accept silently, saying so only here.
             log.warning("zendesk: %s %s: %s", method, url.path, warning)
@@ -237,9 +263,14 @@ class ZendeskClient(TicketsMixin, JobsMixin, LookupsMixin, AdminMixin):
         if path.startswith(("http://", "https://")):
             url = httpx.URL(path)
             base = httpx.URL(self.base_url)
-            if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-                # Our Authorization header must never go to another host.
-                raise ValueError(f"refusing to follow a link off {base.host}: {url.host}")
+            own = url.host == base.host and (url.scheme, url.port) == (base.scheme, base.port)
+            if not own and not (
+                url.scheme == "https" and url.port is None and url.host in self._own_hosts
+            ):
+                # Our Authorization header must never go to another account's host.
+                raise MalformedResponse(
+                    200, f"next_page points off the account: {url.host}", None, "GET", url.path
+                )
             return url
         if not path.startswith(API_PREFIX + "/"):
             path = API_PREFIX + "/" + path.lstrip("/")

@@ -28,24 +28,33 @@
 `body` is Zendesk's error body: parsed JSON when it is JSON (e.g.
 `{"error": "RecordInvalid", "description": ..., "details": {...}}`), else the text.
 Messages and reprs carry the method, the path (no query string) and Zendesk's
-error summary, never a credential or a request body.
+error summary, never a credential or a request body. E-mail addresses in
+Zendesk's answer (a plain-text 429 can name the user) are redacted from the
+summary, and from `.body` when it is text, before anything can log them.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from app.zendesk.ratelimit import parse_limit_header
+from app.zendesk.ratelimit import endpoint_reset, retry_after_from
+from app.zendesk.ratelimit import parse_retry_after as parse_retry_after  # re-exported
 
 if TYPE_CHECKING:
     from app.zendesk.models import JobResult
 
 _SUMMARY_MAX = 300
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+REDACTED_EMAIL = "<email>"
+
+
+def redact_emails(text: str) -> str:
+    """Every e-mail address in `text` replaced by `<email>`."""
+    return _EMAIL.sub(REDACTED_EMAIL, text)
 
 
 class ZendeskError(Exception):
@@ -207,37 +216,12 @@ _BY_STATUS: dict[int, type[ZendeskAPIError]] = {
 }
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date).
-
-    Defensive: garbage, NaN or an empty value gives None; negatives give 0.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
-        return None
-    return max(0.0, seconds)
-
-
 def parse_body(response: httpx.Response) -> Any:
-    """Zendesk's error body: JSON when it parses, else the text."""
+    """Zendesk's error body: JSON when it parses, else the text (e-mails redacted)."""
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text
+        return redact_emails(response.text)
 
 
 def summarize_body(body: Any) -> str:
@@ -250,7 +234,7 @@ def summarize_body(body: Any) -> str:
         text = " | ".join(parts) or json.dumps(body, default=str)
     else:
         text = str(body)
-    text = " ".join(text.split())
+    text = redact_emails(" ".join(text.split()))
     return text if len(text) <= _SUMMARY_MAX else text[: _SUMMARY_MAX - 3] + "..."
 
 
@@ -282,14 +266,8 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     body = parse_body(response)
     cls = error_for_status(response.status_code, body)
     retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if retry_after is None and cls is TooManyJobs:
+        retry_after = endpoint_reset(response.headers, "inflight-jobs")
     if retry_after is None and issubclass(cls, RateLimited):
-        retry_after = _rate_limit_reset(response.headers, cls)
+        retry_after = retry_after_from(response.headers)  # rate-limit-reset / ratelimit-reset
     return cls(response.status_code, body, retry_after, method, path)
-
-
-def _rate_limit_reset(headers: httpx.Headers, cls: type[ZendeskAPIError]) -> float | None:
-    """A 429 without Retry-After: fall back on the reset the rate-limit headers give."""
-    if cls is TooManyJobs:
-        inflight = parse_limit_header(headers.get("zendesk-ratelimit-inflight-jobs", ""))
-        return inflight.get("resets")
-    return parse_retry_after(headers.get("ratelimit-reset"))

@@ -6,13 +6,24 @@ import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
 
 from app.store import EventStatus, Priority, open_store
 from tests.e2e.conftest import ADMIN, SECRET, create_case
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 
-def test_replay_since_queues_every_ticket_at_replay_priority(sandbox, zd, tmp_path):
+@pytest.mark.parametrize(("role", "source"), [("agent", "search"), ("admin", "export")])
+def test_replay_since_queues_every_ticket_at_replay_priority(
+    sandbox: Any, zd: httpx.Client, tmp_path: Path, role: str, source: str
+) -> None:
+    """An admin reads the incremental export; an agent, which Zendesk answers 403
+    there, the Search API: same progress display, same events."""
+    zd.post("/_sandbox/settings", json={"service_user_role": role}).raise_for_status()
     tickets = [create_case(zd, hourly_case()) for _ in range(3)]
     db = tmp_path / "triage.db"
     env = os.environ | {
@@ -33,7 +44,10 @@ def test_replay_since_queues_every_ticket_at_replay_priority(sandbox, zd, tmp_pa
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "queued 3" in done.stderr
+    assert "queued 3" in done.stderr and f"(via {source})" in done.stderr
+    paths = [entry["path"] for entry in zd.get("/_sandbox/requests").json()]
+    assert any(p.startswith("/api/v2/search") for p in paths) == (source == "search")
+    assert any(p.startswith("/api/v2/incremental") for p in paths) == (source == "export")
 
     async def queued() -> list[tuple[int | None, Priority]]:
         store = await open_store(f"sqlite:///{db}")

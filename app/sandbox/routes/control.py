@@ -6,7 +6,7 @@ These requests are neither logged, authenticated, rate limited nor faulted.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -42,6 +42,7 @@ class SettingsBody(BaseModel):
     jobs_paused: bool | None = None
     job_delay_seconds: float | None = Field(default=None, ge=0)
     oauth_expires_in: int | None = Field(default=None, ge=1)
+    service_user_role: Literal["admin", "agent"] | None = None
 
 
 @router.get("/health")

@@ -17,7 +17,8 @@ router = APIRouter()
 
 @router.get("/users/me")
 async def me(state: StateDep) -> JSONResponse:
-    return ok({"user": state.directory.get("users", state.service_user_id)})
+    user = state.directory.get("users", state.service_user_id)
+    return ok({"user": {**user, "role": state.service_user_role}})
 
 
 @router.get("/users/show_many")

@@ -9,10 +9,10 @@ See `postgres.py` for how the budget is shared, `policy.py` for when a call
 may go, `schema.py` for the tables.
 """
 
-from app.zendesk.budget.headers import Observation, read_headers
 from app.zendesk.budget.policy import DEFAULT_REQUESTS_PER_MINUTE, WindowState, verdict
 from app.zendesk.budget.postgres import BudgetSettings, PostgresRateBudget, budget_for
 from app.zendesk.budget.schema import PostgresTarget, postgres_target
+from app.zendesk.ratelimit import Observation, read_headers  # the one header parser
 
 __all__ = [
     "DEFAULT_REQUESTS_PER_MINUTE",

@@ -48,12 +48,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import asyncpg
 
 from app.zendesk import Priority, RateBudget, RateLimiter
-from app.zendesk.budget.headers import (
-    DEFAULT_RESET_SECONDS,
-    MAX_RESET_SECONDS,
-    Observation,
-    read_headers,
-)
 from app.zendesk.budget.policy import (
     DEFAULT_REQUESTS_PER_MINUTE,
     Verdict,
@@ -63,7 +57,14 @@ from app.zendesk.budget.policy import (
 )
 from app.zendesk.budget.schema import DDL, DDL_LOCK_KEY, postgres_target, quote_ident
 from app.zendesk.models import Sleep
-from app.zendesk.ratelimit import ACCOUNT, DEFAULT_RESERVES
+from app.zendesk.ratelimit import (
+    ACCOUNT,
+    DEFAULT_RESERVES,
+    DEFAULT_RESET_SECONDS,
+    MAX_RESET_SECONDS,
+    Observation,
+    read_headers,
+)
 
 log = logging.getLogger("app.zendesk.budget")
 

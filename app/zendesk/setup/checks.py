@@ -1,4 +1,5 @@
-"""`check-config`: every name the policy uses, looked up in the Zendesk account."""
+"""`check-config`: every name the policy uses, looked up in the Zendesk account, and
+what the service user's role lets it do (`app/zendesk/permissions.py`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ from typing import Any
 
 from app.routing import Policy
 from app.zendesk import ZendeskCatalog, ZendeskClient
+from app.zendesk.permissions import Permissions, permissions_of
 
 
 async def check_config(client: ZendeskClient, policy: Policy) -> list[Any]:
     catalog = await ZendeskCatalog.load(client)
     rows: list[Any] = catalog.check(policy.zendesk_names())
     return rows
+
+
+async def service_permissions(client: ZendeskClient) -> Permissions:
+    """The role of the user the credentials act as (`GET /users/me`)."""
+    return permissions_of(await client.get_me())
 
 
 def render_rows(rows: list[Any]) -> str:

@@ -154,8 +154,8 @@ def trigger_conditions(
             {"field": "current_user", "operator": "is_not", "value": str(int(service_user_id))}
         )
     else:  # weaker: a routed ticket then never notifies again, even when an agent adds facts
-        every.append(
-            {"field": "tags", "operator": "not_includes", "value": policy.tag_roles.routed}
+        every.append(  # Zendesk's condition field for tags is `current_tags`
+            {"field": "current_tags", "operator": "not_includes", "value": policy.tag_roles.routed}
         )
     either = [
         {"field": "update_type", "operator": "is", "value": "Create"},

@@ -22,7 +22,10 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """Reset; the service user is an admin here, so time ranges use the incremental
+    export (the agent's Search API fallback has its own tests)."""
     sandbox_server.state.reset()
+    sandbox_server.state.service_user_role = "admin"
     return sandbox_server
 
 

@@ -62,6 +62,7 @@ def progress() -> ReplayProgress:
         id="r1",
         status=ReplayStatus.RUNNING,
         mode="time_range",
+        source="export",  # the scripted export stands for an admin's
         start=NOW - timedelta(hours=1),
         end=NOW,
         requested_by="tok_test",

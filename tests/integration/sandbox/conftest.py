@@ -27,3 +27,10 @@ def sandbox(server: SandboxServer) -> SandboxServer:
 def zd(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox.url, auth=AUTH, timeout=5) as client:
         yield client
+
+
+@pytest.fixture
+def admin_zd(sandbox: SandboxServer, zd: httpx.Client) -> httpx.Client:
+    """`zd` with the service user made an admin (the sandbox's default is an agent)."""
+    sandbox.state.service_user_role = "admin"
+    return zd

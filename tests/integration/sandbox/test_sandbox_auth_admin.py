@@ -74,7 +74,8 @@ def test_oauth_client_credentials_grant(sandbox):
         assert authorized.status_code == 200
 
 
-def test_webhook_crud_and_signing_secret(zd):
+def test_webhook_crud_and_signing_secret(admin_zd):
+    zd = admin_zd
     created = zd.post(
         "/api/v2/webhooks",
         json={
@@ -104,7 +105,8 @@ def test_webhook_crud_and_signing_secret(zd):
     assert zd.post("/api/v2/webhooks", json={"webhook": {"name": "x"}}).status_code == 400
 
 
-def test_webhook_created_with_known_secret(zd):
+def test_webhook_created_with_known_secret(admin_zd):
+    zd = admin_zd
     webhook = zd.post(
         "/api/v2/webhooks",
         json={
@@ -119,7 +121,8 @@ def test_webhook_created_with_known_secret(zd):
     assert secret["signing_secret"]["secret"] == "known"
 
 
-def test_trigger_crud(zd):
+def test_trigger_crud(admin_zd):
+    zd = admin_zd
     body = {
         "trigger": {
             "title": "Notify triage",
@@ -138,3 +141,35 @@ def test_trigger_crud(zd):
     assert zd.delete(path).status_code == 204
     assert zd.get(path).status_code == 404
     assert zd.post("/api/v2/triggers", json={"trigger": {"title": "x"}}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v2/incremental/tickets/cursor.json?start_time=0"),
+        ("GET", "/api/v2/incremental/tickets/cursor?start_time=0"),
+        ("GET", "/api/v2/webhooks"),
+        ("POST", "/api/v2/webhooks"),
+        ("GET", "/api/v2/webhooks/01FMJQSY40HZBCBVPZB9212S8V/signing_secret"),
+        ("POST", "/api/v2/triggers"),
+        ("PUT", "/api/v2/triggers/1"),
+        ("DELETE", "/api/v2/triggers/1"),
+    ],
+)
+def test_an_agent_gets_zendesks_403_on_admin_only_endpoints(
+    zd: httpx.Client, method: str, path: str
+) -> None:
+    answer = zd.request(method, path, json={})
+    assert answer.status_code == 403
+    assert answer.json()["error"]["title"] == "Forbidden"
+
+
+def test_an_agent_may_read_triggers_search_and_see_its_role(zd: httpx.Client) -> None:
+    assert zd.get("/api/v2/triggers").status_code == 200
+    assert zd.get("/api/v2/search", params={"query": "type:ticket"}).status_code == 200
+    assert zd.get("/api/v2/users/me").json()["user"]["role"] == "agent"
+
+
+def test_an_admin_passes_and_sees_its_role(admin_zd: httpx.Client) -> None:
+    assert admin_zd.get("/api/v2/webhooks").status_code == 200
+    assert admin_zd.get("/api/v2/users/me").json()["user"]["role"] == "admin"

@@ -158,3 +158,23 @@ def test_reset_reseeds_and_restarts_ids(zd):
     assert zd.get("/_sandbox/faults").json() == {"rules": []}
     assert zd.get("/api/v2/tickets").json()["count"] == 0
     assert create_ticket(zd)["id"] == 5100001
+
+
+def test_one_ticket_takes_30_updates_per_10_minutes_with_zendesks_header() -> None:
+    clock = FakeClock()
+    state = SandboxState(clock=clock)
+    with SandboxServer(state) as sandbox, httpx.Client(base_url=sandbox.url, auth=AUTH) as zd:
+        ticket, other = create_ticket(zd), create_ticket(zd)
+        for n in range(30):
+            answer = update(zd, ticket["id"], status="open" if n % 2 else "pending")
+            assert answer.status_code == 200, answer.text
+            clock.advance(1)
+        assert answer.headers["Zendesk-RateLimit-per-ticket-updates"] == (
+            "total=30; remaining=0; resets=571"
+        )
+        limited = zd.put(f"/api/v2/tickets/{ticket['id']}/tags", json={"tags": ["x"]})
+        assert limited.status_code == 429
+        assert limited.headers["Retry-After"] == "570"
+        assert update(zd, other["id"], status="open").status_code == 200  # per ticket
+        clock.advance(570)
+        assert update(zd, ticket["id"], status="open").status_code == 200

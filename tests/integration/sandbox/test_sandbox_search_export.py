@@ -63,7 +63,8 @@ def test_search_offset_pagination_and_limits(zd):
     assert zd.get("/api/v2/search", params={"query": "x", "page[size]": 1}).status_code == 400
 
 
-def test_incremental_export_follows_cursor_in_updated_order(zd):
+def test_incremental_export_follows_cursor_in_updated_order(admin_zd):
+    zd = admin_zd
     start = int(time.time()) - 5
     a, b, c = (create_ticket(zd) for _ in range(3))
     update(zd, a["id"], status="open")  # a moves to the end
@@ -87,7 +88,9 @@ def test_incremental_export_follows_cursor_in_updated_order(zd):
 
 
 def test_incremental_export_can_exclude_recent_changes():
-    state = SandboxState(export_exclude_recent_seconds=60, require_auth=False)
+    state = SandboxState(
+        export_exclude_recent_seconds=60, require_auth=False, service_user_role="admin"
+    )
     with SandboxServer(state) as sandbox, httpx.Client(base_url=sandbox.url) as zd:
         create_ticket(zd)
         body = zd.get("/api/v2/incremental/tickets/cursor", params={"start_time": 0}).json()

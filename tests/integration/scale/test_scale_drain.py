@@ -139,6 +139,8 @@ async def _drain(url: str, sandbox_url: str, tickets: list[int], logs: Path) -> 
                 LEASE_SECONDS=str(LEASE_SECONDS),
                 POLL_INTERVAL_SECONDS="0.2",
                 BATCH_MIN_EVENTS=str(BATCH),
+                # every event comes by webhook here: the sweep would only add reads
+                RECONCILE_INTERVAL_SECONDS="0",
             )
             workers.append(start_worker(env, logs / f"worker{index}.log"))
             callers[caller] = workers[-1].pid

@@ -27,7 +27,9 @@ def sandbox_server() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def sandbox(sandbox_server: Sandbox) -> Sandbox:
+    """Reset, with the credentials of an admin: creating webhooks and triggers needs one."""
     sandbox_server.state.reset()
+    sandbox_server.state.service_user_role = "admin"
     return sandbox_server
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
+from app.zendesk.permissions import Access, permissions_of
 from app.zendesk.setup.checks import check_config, render_rows
 
 POLICY = load_policy(default_policy_path())
@@ -68,3 +71,44 @@ def test_cli_check_config_names_a_missing_group_and_exits_1(cli_env, tmp_path: P
     assert len(missing) == 1
     assert re.match(rf"groups\s+{re.escape(MISSING_GROUP)}\s+MISSING", missing[0])
     assert f"{len(policy_names()) - 1} found, 1 missing" in result.stdout
+
+
+def test_cli_check_config_reports_an_agents_role_and_what_it_cannot_do(
+    cli_env: dict[str, str], sandbox: Any
+) -> None:
+    sandbox.state.service_user_role = "agent"
+    result = CliRunner().invoke(cli, ["check-config"], env=cli_env_for(cli_env))
+    assert result.exit_code == 0, result.output  # an agent is the documented set-up
+    assert re.search(r"^service user: user \d+ \(agent\)$", result.stdout, re.M)
+    lines = {line.split("  ")[-1].strip(): line for line in result.stdout.splitlines()}
+    assert "no" in lines["incremental ticket export (replay, reconciliation) (needs admin)"]
+    assert "no" in lines["create and update webhooks (install-zendesk) (needs admin)"]
+    assert "no" in lines["create and update triggers (install-zendesk) (needs admin)"]
+    assert "yes" in lines["read and update tickets, apply macros, bulk jobs (needs agent)"]
+    assert "use the Search API instead of the incremental export" in result.stdout
+
+
+def test_cli_check_config_reports_an_admin_can_do_everything(
+    cli_env: dict[str, str], sandbox: Any
+) -> None:
+    result = CliRunner().invoke(cli, ["check-config"], env=cli_env_for(cli_env))
+    assert re.search(r"^service user: user \d+ \(admin\)$", result.stdout, re.M)
+    assert " no " not in result.stdout and "Search API instead" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ({"id": 1, "role": "admin", "role_type": 4}, {"incremental_export": Access.YES}),
+        ({"id": 2, "role": "agent", "role_type": None}, {"incremental_export": Access.NO}),
+        (
+            {"id": 3, "role": "agent", "role_type": 0, "custom_role_id": 360002},
+            {"incremental_export": Access.NO, "triggers": Access.MAYBE, "webhooks": Access.MAYBE},
+        ),
+        ({"id": "4", "role": "end-user"}, {"tickets": Access.NO}),
+    ],
+)
+def test_permissions_follow_the_role(user: dict[str, Any], expected: dict[str, Access]) -> None:
+    permissions = permissions_of(user)
+    access = {c.key: a for c, a in permissions.rows()}
+    assert {key: access[key] for key in expected} == expected

@@ -204,9 +204,13 @@ def test_a_new_webhook_is_referenced_by_an_existing_trigger(policy):
 def test_without_the_service_user_the_routed_tag_guards_against_loops(policy):
     _, trigger = plan(policy, user=None)
     guards = [
-        c for c in trigger.payload["conditions"]["all"] if c["field"] in ("current_user", "tags")
+        c
+        for c in trigger.payload["conditions"]["all"]
+        if c["field"] in ("current_user", "current_tags")
     ]
-    assert guards == [{"field": "tags", "operator": "not_includes", "value": "triage_routed"}]
+    assert guards == [
+        {"field": "current_tags", "operator": "not_includes", "value": "triage_routed"}
+    ]
 
 
 def test_objects_are_found_by_their_names(policy):

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from app.zendesk.setup import TRIGGER_BODY, InstallNames, get_me, install
 from tests.integration.setup.install_helpers import (
     INQUIRY_FIELD_ID,
     SERVICE_USER_ID,
+    Sandbox,
     clear_requests,
     writes,
 )
@@ -275,3 +277,14 @@ def test_cli_service_user_id_overrides_users_me(cli_env, zd):
 def test_cli_refuses_a_blank_webhook_name(cli_env, bad):
     result = invoke(cli_env, bad)
     assert result.exit_code == 2
+
+
+def test_cli_as_an_agent_is_refused_by_zendesk_and_says_why(
+    cli_env: dict[str, str], zd: httpx.Client, sandbox: Sandbox
+) -> None:
+    sandbox.state.service_user_role = "agent"  # Zendesk's webhooks API needs an admin
+    result = invoke(cli_env)
+    assert result.exit_code != 0
+    assert "need an admin" in result.output
+    sandbox.state.service_user_role = "admin"
+    assert zd.get("/api/v2/webhooks").json()["webhooks"] == []

@@ -333,7 +333,7 @@ async def test_paginate_next_page_on_other_host_refused(zd_api, make_client):
         )
     )
     async with make_client() as zd:
-        with pytest.raises(ValueError, match="refusing"):
+        with pytest.raises(MalformedResponse, match="off the account: evil.example.com"):
             await zd.list_ticket_fields()
 
 
@@ -348,6 +348,11 @@ async def test_paginate_next_page_on_other_host_refused(zd_api, make_client):
         ),
         ("/api/v2/tickets/update_many", "/api/v2/tickets/update_many"),
         ("/api/v2/incremental/tickets/cursor.json", "/api/v2/incremental/tickets/cursor"),
+        ("/api/v2/job_statuses/V3-2054ccab1d8e4e4b9d3c2f7a1b0c9d8e", "/api/v2/job_statuses/{id}"),
+        ("/api/v2/job_statuses/V3-2054ccab.json", "/api/v2/job_statuses/{id}"),
+        ("/api/v2/tickets/show_many", "/api/v2/tickets/show_many"),
+        ("/api/v2/webhooks/01FMJQSY40HZBCBVPZB9212S8V", "/api/v2/webhooks/{id}"),
+        ("/api/v2/tickets/42/macros/360001/apply", "/api/v2/tickets/{id}/macros/{id}/apply"),
     ],
 )
 def test_endpoint_label_ids_replaced_by_placeholder(path, label):

@@ -58,6 +58,25 @@ def test_parse_unknown_event_type_stored_not_processed():
     data = {"type": "zen:event-type:user.active_changed", "id": "u-1", "detail": {"id": "9"}}
     event = parse(body(data), {})
     assert event.processable is False and event.event_type.endswith("user.active_changed")
+    assert event.ticket_id is None  # detail.id is a user id, not a ticket's
+
+
+def test_parse_non_ticket_events_have_no_ticket_id() -> None:
+    user_event = {
+        "type": "zen:event-type:user.created",
+        "account_id": 22129848,
+        "id": "0d4e8b2c-5b1e-4f3a-9c6d-1a2b3c4d5e6f",
+        "time": "2025-01-08T10:12:13.123456789Z",
+        "zendesk_event_version": "2022-11-06",
+        "subject": "zen:user:8350205582",
+        "detail": {"id": "8350205582", "role": "end-user", "email": None},
+        "event": {},
+    }
+    org_event = {**user_event, "type": "zen:event-type:organization.created"}
+    org_event["subject"] = "zen:organization:360001"
+    for data in (user_event, org_event):
+        event = parse(body(data), {})
+        assert (event.ticket_id, event.processable) == (None, False)
 
 
 @pytest.mark.parametrize(
