@@ -1,8 +1,10 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements/lock.txt ./requirements/
 COPY app ./app
-RUN python -m pip install --no-cache-dir --prefix=/install .
+# the pinned versions of the lock (scripts/lock.py), as `make` installs them
+RUN python -m pip install --no-cache-dir --prefix=/install -c requirements/lock.txt .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 triage

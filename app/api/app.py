@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from app import console
 from app.api import merges as merges_router
@@ -21,12 +22,12 @@ from app.api.admin import policy as policy_admin
 from app.api.admin import replays as replays_admin
 from app.api.admin import timers as timers_admin
 from app.api.errors import install_error_handlers
+from app.api.readiness import readiness
 from app.core.heap import freeze_startup_objects
 from app.core.settings import Settings
 from app.runtime.container import utc_now
 from app.runtime.deps import ServicesDep
 from app.runtime.lifespan import services_lifespan
-from app.store import StoreUnavailable
 from app.webhooks import router as webhooks_router
 from app.worker.reconcile import reconciling
 from app.worker.runner import Worker
@@ -68,7 +69,8 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) from the assets fastapi-offline ships: no CDN.
+    app = FastAPIOffline(
         title="Dispute triage",
         summary="Routes Zendesk dispute and mediation tickets by the support playbook.",
         version="0.1.0",
@@ -102,18 +104,16 @@ def _health_router() -> Any:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database reachable, policy loaded, Zendesk names resolved")
+    @router.get(
+        "/readyz",
+        summary="Policy loaded, database reachable, Zendesk names resolved, directory answering",
+        responses={503: {"description": "Not ready: `checks` names what failed and why"}},
+    )
     async def readyz(services: ServicesDep) -> JSONResponse:
-        checks: dict[str, str] = {"policy": services.policy.version}
-        ready = True
-        try:
-            await services.store.ping()
-            checks["database"] = "ok"
-        except StoreUnavailable as exc:
-            checks["database"] = f"unavailable: {exc}"
-            ready = False
-        checks["zendesk"] = "ok" if services.catalog.loaded else "names not resolved yet"
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        ready, checks = await readiness(services)
+        failing = sorted(k for k, v in checks.items() if k != "policy" and v != "ok")
+        body = {"ready": ready, "checks": checks, "failing": failing}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics(services: ServicesDep) -> Response:

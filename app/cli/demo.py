@@ -19,12 +19,15 @@ from app.api.app import create_app
 from app.cli.demo_cases import DemoCase, demo_cases
 from app.core.serving import ThreadedServer
 from app.core.settings import Settings
+from app.runtime.lifespan import load_configured_policy
 from app.sandbox import create_sandbox_app
 from app.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 DEMO_SECRET = "demo-webhook-secret"
 DEMO_ADMIN = "demo-admin-token"
 DEMO_DB = Path("data/demo.db")
+DEMO_ZENDESK_EMAIL = "triage@example.com"
+DEMO_ZENDESK_TOKEN = "demo-token"
 
 
 def demo_settings(
@@ -38,8 +41,8 @@ def demo_settings(
     """Embedded defaults: the sandbox as Zendesk and as the marketplace directory."""
     values: dict[str, Any] = {
         "zendesk_base_url": sandbox_url,
-        "zendesk_email": "triage@example.com",
-        "zendesk_api_token": "demo-token",
+        "zendesk_email": DEMO_ZENDESK_EMAIL,
+        "zendesk_api_token": DEMO_ZENDESK_TOKEN,
         "webhook_secrets": [secret],
         "admin_tokens": [admin],
         "database_url": database_url,
@@ -117,68 +120,112 @@ def wait_processed(
     return states
 
 
-def ticket_row(http: httpx.Client, ticket_id: int, groups: dict[int, str]) -> list[str]:
+def ticket_row(
+    http: httpx.Client, ticket_id: int, groups: dict[int, str], path_prefix: str
+) -> list[str]:
     ticket = http.get(f"/api/v2/tickets/{ticket_id}").json()["ticket"]
     comments = http.get(f"/api/v2/tickets/{ticket_id}/comments").json()["comments"]
     notes = [c for c in comments if not c.get("public")]
     first_line = notes[-1]["body"].strip().splitlines()[0] if notes else "-"
-    # Field-option tags (`field__option`) and the decision marker are noise in a table.
-    tags = [
-        t
-        for t in ticket.get("tags") or []
-        if "__" not in t and not t.startswith("triage_d_") and t != "demo"
-    ]
+    # the routing path the service tagged (the other tags are the macro's and the fields')
+    tags = ticket.get("tags") or []
+    paths = [t.removeprefix(path_prefix) for t in tags if t.startswith(path_prefix)]
     return [
         str(ticket_id),
         groups.get(ticket.get("group_id") or 0, "-"),
         ticket["status"],
-        " ".join(sorted(tags)),
-        first_line[:70],
+        " ".join(paths) or "-",
+        first_line,
     ]
 
 
+TABLE_WIDTH = 100  # columns, so that the table fits a terminal
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def print_table(rows: list[list[str]]) -> None:
-    header = ["ticket", "queue (group)", "status", "tags", "internal note (first line)"]
+    """One line per ticket, its internal note's first line below it, within TABLE_WIDTH."""
+    header = ["ticket", "queue (group)", "status", "routing path"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    indent = " " * (widths[0] + 2)
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    print(indent + "internal note (first line)")
+    print("-" * min(TABLE_WIDTH, sum(widths) + 2 * (len(widths) - 1)))
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row[:4], widths, strict=True)]
+        print(_cut("  ".join(cells).rstrip(), TABLE_WIDTH))
+        print(_cut(indent + row[4], TABLE_WIDTH))
 
 
-def run_demo(*, keep_running: bool = False) -> int:
+def connection_block(service_url: str, sandbox_url: str, database_url: str) -> str:
+    """What a person needs to poke at the running demo, and the `export` lines that point
+    the CLI (`python -m app dead-letters`, `replay ID`, `check-config`) at it."""
+    env = {
+        "ZENDESK_BASE_URL": sandbox_url,
+        "ZENDESK_EMAIL": DEMO_ZENDESK_EMAIL,
+        "ZENDESK_API_TOKEN": DEMO_ZENDESK_TOKEN,
+        "MARKETPLACE_URL": f"{sandbox_url}/marketplace",
+        "WEBHOOK_SECRETS": DEMO_SECRET,
+        "ADMIN_TOKENS": DEMO_ADMIN,
+        "DATABASE_URL": database_url,
+    }
+    return "\n".join(
+        [
+            f"service:        {service_url}   (API docs: {service_url}/docs)",
+            f"sandbox:        {sandbox_url}   (fake Zendesk; directory under /marketplace)",
+            f"admin token:    {DEMO_ADMIN}   (Authorization: Bearer {DEMO_ADMIN})",
+            f"webhook secret: {DEMO_SECRET}",
+            "",
+            "# the CLI against this demo (same database file):",
+            *(f"export {name}={value}" for name, value in env.items()),
+        ]
+    )
+
+
+def _send_cases(zd: httpx.Client, api: httpx.Client) -> tuple[list[dict[str, Any]], list[int]]:
+    seeder = SandboxSeeder(zd)
+    tickets = [seeder.create(case) for case in demo_cases(datetime.now(UTC).date())]
+    event_ids = []
+    for ticket in tickets:
+        payload = {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]}
+        answer = signed_post(api, "/webhooks/zendesk", payload, DEMO_SECRET)
+        answer.raise_for_status()
+        event_ids.append(answer.json()["event_id"])
+    return tickets, event_ids
+
+
+def run_demo(*, keep_running: bool = False, port: int = 0, sandbox_port: int = 0) -> int:
+    """`port`/`sandbox_port` 0: any free one (`port` given: the sandbox on `port + 1`)."""
     DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
     DEMO_DB.unlink(missing_ok=True)
-    with ThreadedServer(create_sandbox_app()) as sandbox:
-        settings = demo_settings(sandbox.url, f"sqlite:///./{DEMO_DB}")
-        with ThreadedServer(create_app(settings)) as service:
-            auth = ("triage@example.com/token", "demo-token")
+    database_url = f"sqlite:///{DEMO_DB.resolve()}"
+    sandbox_port = sandbox_port or (port + 1 if port else 0)
+    with ThreadedServer(create_sandbox_app(), port=sandbox_port) as sandbox:
+        settings = demo_settings(sandbox.url, database_url)
+        with ThreadedServer(create_app(settings), port=port) as service:
+            auth = (f"{DEMO_ZENDESK_EMAIL}/token", DEMO_ZENDESK_TOKEN)
+            headers = {"authorization": f"Bearer {DEMO_ADMIN}"}
             with (
                 httpx.Client(base_url=sandbox.url, auth=auth, timeout=10) as zd,
-                httpx.Client(
-                    base_url=service.url,
-                    timeout=10,
-                    headers={"authorization": f"Bearer {DEMO_ADMIN}"},
-                ) as api,
+                httpx.Client(base_url=service.url, timeout=10, headers=headers) as api,
             ):
-                seeder = SandboxSeeder(zd)
-                tickets = [seeder.create(case) for case in demo_cases(datetime.now(UTC).date())]
-                event_ids = []
-                for ticket in tickets:
-                    payload = {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]}
-                    answer = signed_post(api, "/webhooks/zendesk", payload, DEMO_SECRET)
-                    answer.raise_for_status()
-                    event_ids.append(answer.json()["event_id"])
+                tickets, event_ids = _send_cases(zd, api)
                 states = wait_processed(api, event_ids)
                 groups = {g["id"]: g["name"] for g in zd.get("/api/v2/groups").json()["groups"]}
-                print_table([ticket_row(zd, t["id"], groups) for t in tickets])
-                done = sum(1 for s in states.values() if s == "done")
-                print(
-                    f"\n{done}/{len(event_ids)} events processed; "
-                    f"service {service.url}, sandbox {sandbox.url}"
-                )
-                if keep_running:
-                    print("Ctrl-C to stop.")
-                    _block()
-                return 0 if done == len(event_ids) else 1
+                prefix = load_configured_policy(settings).tag_roles.path_prefix
+                print_table([ticket_row(zd, t["id"], groups, prefix) for t in tickets])
+            done = sum(1 for s in states.values() if s == "done")
+            print(f"\n{done}/{len(event_ids)} events processed; database {DEMO_DB}\n")
+            if keep_running:
+                print(connection_block(service.url, sandbox.url, database_url))
+                print("\nCtrl-C to stop.", flush=True)
+                _block()
+            else:
+                print("python -m app demo --keep-running [--port N] leaves it up to poke at.")
+            return 0 if done == len(event_ids) else 1
 
 
 def _block() -> None:

@@ -1,4 +1,5 @@
-"""`python -m app <command>`: serve, demo, sandbox, simulate."""
+"""`python -m app <command>`: serve, worker, demo, sandbox, simulate, check-config, replay,
+dead-letters, install-zendesk. `-v` before the command: tracebacks and retry lines too."""
 
 from __future__ import annotations
 
@@ -11,9 +12,19 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from app.cli.errors import OneLineErrors, configure_cli_logging, report
 from app.core.settings import Settings, SettingsError, load_settings
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, cls=OneLineErrors)
+
+
+@cli.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Show tracebacks and retry lines")
+    ] = False,
+) -> None:
+    configure_cli_logging(verbose)
 
 
 def _fail(message: str) -> NoReturn:
@@ -68,11 +79,19 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option(help="Keep the service and sandbox running after the table")
     ] = False,
+    port: Annotated[
+        int, typer.Option(help="The service's port (0: any free one)", min=0, max=65535)
+    ] = 0,
+    sandbox_port: Annotated[
+        int,
+        typer.Option(help="The sandbox's port (0: --port + 1, or any free one)", min=0, max=65535),
+    ] = 0,
 ) -> None:
-    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results."""
+    """Run service + sandbox on embedded defaults, send signed sample webhooks, print results;
+    with --keep-running, the URLs, the tokens and an `export` block for the CLI."""
     from app.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(keep_running=keep_running))
+    raise typer.Exit(run_demo(keep_running=keep_running, port=port, sandbox_port=sandbox_port))
 
 
 @cli.command()
@@ -89,6 +108,7 @@ def simulate(
     from pydantic import ValidationError
 
     from app.routing import PolicyError, TicketFacts, decide, default_policy_path, load_policy
+    from app.routing.unknown_keys import describe_unknown, unknown_keys, with_unknown_keys
 
     try:
         today = date.fromisoformat(now) if now else datetime.now(UTC).date()
@@ -111,7 +131,13 @@ def simulate(
             )
             failed = True
             continue
-        typer.echo(json.dumps(decide(facts, policy, today).model_dump(mode="json")))
+        unknown = unknown_keys(item, TicketFacts)
+        if unknown:
+            typer.echo(
+                f"warning: input {number}: {describe_unknown(unknown, TicketFacts)}", err=True
+            )
+        decision = with_unknown_keys(decide(facts, policy, today), unknown, TicketFacts)
+        typer.echo(json.dumps(decision.model_dump(mode="json")))
     if failed:
         raise typer.Exit(1)
 
@@ -145,8 +171,7 @@ def _json_items(text: str) -> list[object]:
 
 def _settings_or_exit(*required: str) -> Settings:
     try:
-        settings = load_settings()
-        settings.require(*required)
+        settings = load_settings(*required)
     except SettingsError as exc:
         _fail(str(exc))
     return settings
@@ -262,10 +287,7 @@ def install_zendesk_command(
     from app.zendesk.setup import (
         InstallError,
         InstallNames,
-        InstallResult,
         load_install_settings,
-        render_plan,
-        render_secret,
         run_install,
         webhook_endpoint,
     )
@@ -277,12 +299,6 @@ def install_zendesk_command(
         webhook_endpoint(service_url)
     except (SettingsError, PolicyError, ValueError) as exc:
         _fail(str(exc))
-
-    def show(result: InstallResult | None) -> None:
-        if result is not None:
-            typer.echo(render_plan(result))
-            if secret := render_secret(result):
-                typer.echo(secret)
 
     try:
         result = asyncio.run(
@@ -296,12 +312,22 @@ def install_zendesk_command(
             )
         )
     except InstallError as exc:
-        show(exc.result)
-        typer.echo(f"error: {exc}", err=True)
+        _show_install(exc.result)
+        typer.echo(f"error: {report(exc)}", err=True)
         raise typer.Exit(1) from None
-    show(result)
+    _show_install(result)
     if result.conflicts:
         raise typer.Exit(1)
+
+
+def _show_install(result: Any) -> None:
+    """The plan (or what was done) and, once, a new webhook's signing secret."""
+    from app.zendesk.setup import render_plan, render_secret
+
+    if result is not None:
+        typer.echo(render_plan(result))
+        if secret := render_secret(result):
+            typer.echo(secret)
 
 
 def main() -> None:

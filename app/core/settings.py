@@ -7,11 +7,12 @@ CLI (or a test builds `Settings(...)` directly) and the result is handed to
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from app.core.urls import check_base_url, check_subdomain, zendesk_account_url
 
@@ -19,7 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/triage.db"
 
 
 class SettingsError(Exception):
-    """A setting is missing or invalid; the message is one line naming the variable."""
+    """Settings are missing or invalid; the message is one line naming every variable."""
 
 
 def _split_csv(value: object) -> object:
@@ -76,28 +77,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _zendesk_target(self) -> Settings:
-        if not (self.zendesk_subdomain or self.zendesk_base_url):
-            raise ValueError("ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL) is required")
-        if self.zendesk_api_token and not self.zendesk_email:
-            raise ValueError("ZENDESK_EMAIL is required with ZENDESK_API_TOKEN")
-        if not (self.zendesk_api_token or self.zendesk_oauth_client_id):
-            raise ValueError(
-                "ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_CLIENT_ID is required"
-            )
-        if self.zendesk_oauth_client_id and not self.zendesk_oauth_client_secret:
-            raise ValueError("ZENDESK_OAUTH_CLIENT_SECRET is required with ZENDESK_OAUTH_CLIENT_ID")
+        problems = target_problems(self.model_dump())
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def require(self, *names: str) -> None:
         """Settings only some commands need (the installer runs before a webhook
         secret exists); each command states what it needs."""
-        hints = {
-            "webhook_secrets": "WEBHOOK_SECRETS is required (comma-separated: current, previous)",
-            "marketplace_url": "MARKETPLACE_URL is required",
-        }
-        for name in names:
-            if not getattr(self, name):
-                raise SettingsError(f"invalid settings: {hints.get(name, name.upper())}")
+        problems = required_problems(self.model_dump(), names)
+        if problems:
+            raise SettingsError("invalid settings: " + "; ".join(problems))
 
     @property
     def zendesk_url(self) -> str:
@@ -113,18 +103,52 @@ class Settings(BaseSettings):
         return [v for v in values if v]
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment; one clear line on failure."""
+_REQUIRED_HINTS = {
+    "webhook_secrets": "WEBHOOK_SECRETS is required (comma-separated: current, previous)",
+    "marketplace_url": "MARKETPLACE_URL is required",
+}
+
+
+def target_problems(values: Mapping[str, Any]) -> list[str]:
+    """Every missing piece of the Zendesk target and credentials, not just the first."""
+    problems = []
+    if not (values.get("zendesk_subdomain") or values.get("zendesk_base_url")):
+        problems.append("ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL) is required")
+    if values.get("zendesk_api_token") and not values.get("zendesk_email"):
+        problems.append("ZENDESK_EMAIL is required with ZENDESK_API_TOKEN")
+    if not (values.get("zendesk_api_token") or values.get("zendesk_oauth_client_id")):
+        problems.append(
+            "ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_CLIENT_ID is required"
+        )
+    if values.get("zendesk_oauth_client_id") and not values.get("zendesk_oauth_client_secret"):
+        problems.append("ZENDESK_OAUTH_CLIENT_SECRET is required with ZENDESK_OAUTH_CLIENT_ID")
+    return problems
+
+
+def required_problems(values: Mapping[str, Any], names: Iterable[str]) -> list[str]:
+    return [_REQUIRED_HINTS.get(n, f"{n.upper()} is required") for n in names if not values.get(n)]
+
+
+def load_settings(*required: str, **overrides: object) -> Settings:
+    """Build settings from the environment. On failure one line lists every missing
+    or invalid variable at once (including the `required` ones a command needs)."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise SettingsError(_one_line(exc)) from None
+        raw = {k.lower(): v for k, v in EnvSettingsSource(Settings)().items()} | overrides
+        problems = _problems(exc)
+        if not any(not err["loc"] for err in exc.errors()):  # the model check did not run
+            problems += target_problems(raw)
+        problems += required_problems(raw, required)
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    settings.require(*required)
+    return settings
 
 
-def _one_line(exc: ValidationError) -> str:
+def _problems(exc: ValidationError) -> list[str]:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]).upper()
         msg = str(err["msg"]).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
-    return "invalid settings: " + "; ".join(parts)
+    return parts

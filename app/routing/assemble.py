@@ -1,4 +1,4 @@
-"""Turn a path's outcome into the `Decision` (DESIGN.md's JSON plus the documented extras)."""
+"""Turn a path's outcome into the `Decision` (docs/design.md, "Decision")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The decision: the output of `decide` (DESIGN.md, "Decision").
+"""The decision: the output of `decide` (docs/design.md, "Decision").
 
 `Decision.model_dump(mode="json")` is what is stored and returned. The keys
 after `policy` are this package's documented extras (docs/playbook.md,

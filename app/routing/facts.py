@@ -1,8 +1,8 @@
-"""Ticket facts: the input of `decide` (DESIGN.md, "Ticket facts").
+"""Ticket facts: the input of `decide` (docs/design.md, "Ticket facts").
 
 Every field but `ticket.id` may be absent (None): absence is a fact the routing
 handles by asking the agent, never by guessing. Enumerations accept the
-DESIGN.md spellings case-insensitively (Zendesk upper-cases some values, e.g.
+docs/design.md spellings case-insensitively (Zendesk upper-cases some values, e.g.
 status "OPEN"), and ignore spaces, dashes and underscores ("fixed-price",
 "top_rated_plus"). Unknown keys are ignored.
 """

@@ -1,6 +1,6 @@
 """Gather ticket facts: the Zendesk ticket (as fetched) plus the marketplace directory.
 
-The mapping from Zendesk's shapes to the facts contract (DESIGN.md) is pure
+The mapping from Zendesk's shapes to the facts contract (docs/design.md) is pure
 (`facts_from`, `with_link`); only `gather` and `gather_case` do I/O, through
 the clients they are given. `gather_case` adds the Mediation ticket of the case
 (`linked_mediation_ticket`), found by Zendesk search (`followup.py`).

@@ -261,13 +261,14 @@ class MergeRepair:
                 return
             body, path = await self._follow_up_note(source, target, today)
             requester = await self._requester(source, priority)
-            note = self._into_note(source, requester, body, path)
+            reopen = str(target.get("status") or "").lower() == "solved"
+            note = self._into_note(source, requester, body, reopen)
             changes: dict[str, Any] = {
                 "comment": {"body": note, "public": False},
                 "tags": sorted(set(target.get("tags") or []) | {marker, INTO_TAG}),
             }
             summary = ["merge repair: note on the Mediation ticket", f"tags +[{INTO_TAG}]"]
-            if str(target.get("status") or "").lower() == "solved":
+            if reopen:
                 changes["status"] = "open"
                 summary.append("status -> open (the Mediation ticket was solved)")
             try:
@@ -414,7 +415,9 @@ class MergeRepair:
         email = f", {user['email']}" if user.get("email") else ""  # no <>: notes may be HTML
         return f"{user.get('name') or 'unnamed'}{email} (user #{requester_id})"
 
-    def _into_note(self, source: dict[str, Any], requester: str, follow_up: str, path: str) -> str:
+    def _into_note(
+        self, source: dict[str, Any], requester: str, follow_up: str, reopen: bool
+    ) -> str:
         source_id = int(source["id"])
         macro = self.policy.macros["default"]
         lines = [
@@ -426,7 +429,7 @@ class MergeRepair:
             f"Subject: {excerpt(source.get('subject'), 200) or '(none)'}",
             f"Content: {excerpt(source.get('description'))}",
         ]
-        if path == "with_mediation_reassign":
+        if reopen:  # the merge put the user's update on it: it must be seen
             lines.append("This Mediation ticket was solved: it is reopened for the update.")
         if follow_up:
             lines += ["", follow_up]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.auth import ADMIN_RESPONSES, AdminDep
 from app.routing import Decision, TicketFacts, decide
+from app.routing.unknown_keys import describe_unknown, unknown_keys, with_unknown_keys
 from app.runtime.deps import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_RESPONSES)
@@ -45,14 +46,30 @@ class SimulateRequest(BaseModel):
     }
 
 
+class SimulateAnswer(Decision):
+    """The decision, and the keys of the request that were ignored (also in its trace)."""
+
+    warnings: list[str] = Field(
+        default_factory=list, description='e.g. "today" where "now" is meant, "contracts"'
+    )
+
+
 @router.post(
     "/simulate",
     summary="Decide on ticket facts without touching Zendesk",
-    response_model=Decision,
+    response_model=SimulateAnswer,
     responses={400: {"description": "The body is not JSON"}},
 )
-async def simulate(body: SimulateRequest, services: ServicesDep, _: AdminDep) -> dict[str, Any]:
+async def simulate(
+    body: SimulateRequest, request: Request, services: ServicesDep, _: AdminDep
+) -> dict[str, Any]:
+    """Unknown keys (`"today"` for `"now"`, `"contracts"`) are ignored, and named in
+    `warnings` and in the decision's trace."""
     today = body.now or services.clock().date()
-    decision = decide(body.facts, services.policy, today)
+    unknown = unknown_keys(await request.json(), SimulateRequest)
+    decision = with_unknown_keys(
+        decide(body.facts, services.policy, today), unknown, SimulateRequest
+    )
     result: dict[str, Any] = decision.model_dump(mode="json")
+    result["warnings"] = [describe_unknown(unknown, SimulateRequest)] if unknown else []
     return result

@@ -62,7 +62,7 @@ def poll(
 
 
 def hourly_facts(ticket_id: int, today: date, days_since_payment: int) -> dict[str, Any]:
-    """Ticket facts (DESIGN.md) of a plain hourly dispute, paid `days_since_payment` ago."""
+    """Ticket facts (docs/design.md) of a plain hourly dispute, paid `days_since_payment` ago."""
     paid = (today - timedelta(days=days_since_payment)).isoformat()
     return {
         "ticket": {"id": ticket_id, "channel": "web", "status": "new"},

@@ -113,3 +113,47 @@ def test_admin_simulate_malformed_facts_field_errors(client):
     )
     assert answer.status_code == 422
     assert any(err["loc"][:3] == ["body", "facts", "ticket"] for err in answer.json()["detail"])
+
+
+def _warnings(trace: list[dict[str, str]]) -> list[str]:
+    return [s["why"] for s in trace if (s["step"], s["outcome"]) == ("facts", "unknown_keys")]
+
+
+def test_admin_simulate_warns_of_today_for_now_and_a_misspelt_key(client):
+    typo = {k: v for k, v in ELIGIBLE.items() if k != "contract"} | {
+        "contracts": ELIGIBLE["contract"]
+    }
+    answer = client.post(
+        "/admin/simulate",
+        json={"facts": typo, "today": "2024-06-12"},
+        headers={"authorization": "Bearer adm"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    expected = (
+        'ignored unknown keys: "facts.contracts" (did you mean "facts.contract"?), '
+        '"today" (known here: facts, now)'
+    )
+    assert body["warnings"] == [expected]
+    assert _warnings(body["trace"]) == [expected]
+
+
+def test_admin_simulate_without_unknown_keys_has_no_warning(client):
+    answer = client.post(
+        "/admin/simulate",
+        json={"facts": ELIGIBLE, "now": "2024-06-12"},
+        headers={"authorization": "Bearer adm"},
+    )
+    assert answer.json()["warnings"] == [] and _warnings(answer.json()["trace"]) == []
+
+
+def test_cli_simulate_warns_of_unknown_keys_on_stderr_and_in_the_trace():
+    typo = ELIGIBLE | {"ticket": {"id": 11, "chanel": "chat"}}
+    result = CliRunner().invoke(
+        cli, ["simulate", "-", "--now", "2024-06-12"], input=json.dumps(typo)
+    )
+    assert result.exit_code == 0, result.output
+    warning = 'ignored unknown keys: "ticket.chanel" (did you mean "ticket.channel"?)'
+    assert f"warning: input 1: {warning}" in result.stderr
+    decision = json.loads(result.stdout.strip().splitlines()[-1])
+    assert _warnings(decision["trace"]) == [warning]

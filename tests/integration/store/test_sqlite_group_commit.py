@@ -174,13 +174,24 @@ def test_the_sqlite_store_overrides_accept() -> None:
 
 
 def _writer_pids(db: Path) -> list[int]:
-    """The SQLite writer processes this test process started for `db`."""
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-            if b"sqlite_writer.py" in cmdline[3] and cmdline[4] == str(db).encode():
-                found.append(int(child))
+    """The SQLite writer processes this test process started for `db`.
+
+    Scans /proc/*/stat for children of this process (a thread's `children` file, or a
+    process, may vanish between listing and reading: such entries are skipped)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # exited in between
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid != me or len(cmdline) < 5:  # not ours, or a zombie with no command line
+            continue
+        if b"sqlite_writer.py" in cmdline[3] and cmdline[4] == str(db).encode():
+            found.append(int(entry.name))
     return found
 
 
