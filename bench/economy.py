@@ -153,7 +153,7 @@ def run_mix() -> list[PathRow]:
                 zd.delete("/_sandbox/requests")
                 if after != ticket["updated_at"]:
                     echo_kind, again = "echo", {"ticket_id": str(tid), "updated_at": after}
-                else:  # nothing written: no echo; a redelivery keyed by invocation id instead
+                else:  # nothing written: no echo; a new delivery (other body) instead
                     echo_kind, again = "redelivery", {"ticket_id": str(tid)}
                 signed_post(api, "/webhooks/zendesk", again, SECRET).raise_for_status()
                 wait_done(api, tid, 2)
@@ -229,7 +229,7 @@ def print_mix(rows: list[PathRow]) -> None:
     if redeliveries:
         print(
             "  (r) = the decision wrote nothing, so there is no echo: sent again without "
-            f"updated_at (a new event keyed by invocation id): {', '.join(redeliveries)}"
+            f"updated_at (a new event keyed by signature time and body): {', '.join(redeliveries)}"
         )
     bad = [r for r in rows if r.problems]
     print(f"checks: {'all met' if not bad else f'{len(bad)} path(s) NOT met'}")

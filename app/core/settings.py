@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # slow bodies (docs/security.md): Zendesk sends a body at once and gives up after 12 s
+    webhook_body_timeout_seconds: float = Field(default=15.0, gt=0)
+    webhook_max_unfinished_bodies_per_client: int = Field(default=64, ge=0)  # 0: no cap
     lease_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
     poll_interval_seconds: float = Field(default=0.5, gt=0)

@@ -4,6 +4,11 @@ Each template kind declares the variables the code passes to it, with a sample
 value. Loading a policy compiles every template, rejects names outside that set
 and renders it once with the samples, so a bad template fails at load time,
 never in `decide`.
+
+Every render has a hard budget (`bounded.py`): loop iterations and calls,
+the size of every value built and of the output, and time. A template that
+exceeds it with the samples is refused at load, naming the template, before
+the policy can be used (service start, simulate, `POST /admin/policy/diff`).
 """
 
 from __future__ import annotations
@@ -12,12 +17,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateError, TemplateSyntaxError, meta
 
-ENV = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
-)
+from .bounded import ENV, BudgetExceeded, bounded_render, guard
 
 _DAY = dt.date(2024, 6, 12)
 _CONTACT = {"contact_min": 2, "contact_max": 3, "contact_by": _DAY, "duration_days": 30}
@@ -160,9 +162,11 @@ def compile_template(source: str, variables: Mapping[str, object]) -> Template:
             f"template uses unknown variable(s) {', '.join(sorted(unknown))}; "
             f"allowed here: {', '.join(sorted(variables)) or 'none'}",
         )
-    template = ENV.from_string(source)
+    template = ENV.from_string(guard(parsed))
     try:
-        template.render(dict(variables))
+        bounded_render(template, variables)
+    except BudgetExceeded as error:
+        raise TemplateProblem(_template_line(error), f"template refused: {error}") from error
     except TemplateError as error:
         raise TemplateProblem(_template_line(error), f"template fails: {error}") from error
     return template
@@ -190,6 +194,6 @@ def _template_line(error: TemplateError) -> int | None:
 def render(template: Template, values: Mapping[str, object]) -> str:
     """Render a compiled template; whitespace at both ends is dropped."""
     try:
-        return template.render(dict(values)).strip()
+        return bounded_render(template, values).strip()
     except TemplateError:  # compiled and sample-rendered at load; keep decide total anyway
         return "; ".join(f"{name}: {value}" for name, value in sorted(values.items()))

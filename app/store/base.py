@@ -63,6 +63,7 @@ class StoredEvent:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     last_error: str | None = None
+    lease_expiries: int = 0  # leases that ran out (a crash), counted apart from `attempts`
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +180,8 @@ class EventStore(Protocol):
     ) -> list[StoredEvent]:
         """Lease up to `limit` pending events whose `available_at <= now`, by
         (priority, available_at, id); also re-claims LEASED events whose lease
-        expired. Never two events of the same ticket leased at once."""
+        expired (counted in `lease_expiries`, not in `attempts`: a crash is not
+        a failure of the event). Never two events of the same ticket leased at once."""
 
     async def extend_lease(
         self, event_id: int, owner: str, *, lease_seconds: float, now: datetime
@@ -218,7 +220,7 @@ class EventStore(Protocol):
         < `received_until` when given."""
 
     async def retry_dead(self, event_id: int, *, now: datetime) -> bool:
-        """DEAD -> PENDING (attempts reset)."""
+        """DEAD -> PENDING (attempts and lease expiries reset)."""
 
     async def discard_dead(self, event_id: int, *, reason: str) -> bool:
         """DEAD -> DISCARDED (kept in the log)."""

@@ -156,6 +156,7 @@ def to_event(row: RowMapping) -> StoredEvent:
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
         last_error=row["last_error"],
+        lease_expiries=int(row["lease_expiries"]),
     )
 
 
@@ -379,8 +380,9 @@ class SqlEventStore(ABC):
                     status=LEASED,
                     lease_owner=owner,
                     lease_until=lease_until,
-                    # a lease that ran out means the worker died with it: count it
-                    attempts=events.c.attempts + case((expired, 1), else_=0),
+                    # a lease that ran out means the worker died with it: counted
+                    # apart, so crashes alone never use up the event's attempts
+                    lease_expiries=events.c.lease_expiries + case((expired, 1), else_=0),
                     last_error=case(
                         (expired, literal("lease expired (owner ") + events.c.lease_owner + ")"),
                         else_=events.c.last_error,
@@ -536,6 +538,7 @@ class SqlEventStore(ABC):
             .values(
                 status=PENDING,
                 attempts=0,
+                lease_expiries=0,
                 available_at=now,
                 lease_owner=None,
                 lease_until=None,

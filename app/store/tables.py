@@ -86,7 +86,9 @@ events = Table(
     Column("payload", Json, nullable=False),
     Column("status", String(16), nullable=False),
     Column("priority", SmallInteger, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),  # failed attempts
+    # leases that ran out (the worker died with the event); never a failure
+    Column("lease_expiries", Integer, nullable=False, default=0, server_default="0"),
     Column("received_at", UTCDateTime, nullable=False),
     Column("available_at", UTCDateTime, nullable=False),
     Column("lease_owner", String(255), nullable=True),

@@ -18,7 +18,10 @@ from typing import Any
 
 from app.core.ids import MAX_ID
 from app.core.textsafe import clean
+from app.webhooks.signature import TIMESTAMP_HEADER
 
+#: Zendesk's id of one delivery. Not covered by the signature, so never part of a
+#: dedupe key: a replayed capture with a fresh invocation id must stay a duplicate.
 INVOCATION_HEADER = "x-zendesk-webhook-invocation-id"
 TICKET_EVENT_PREFIX = "zen:event-type:ticket."
 EVENT_TYPE_PREFIX = "zen:event-type:"
@@ -158,12 +161,13 @@ def bounded_key(key: str) -> str:
 def _trigger_dedupe_key(
     ticket_id: int, data: dict[str, Any], body: bytes, headers: Mapping[str, str]
 ) -> str:
-    """ticket + updated_at names one ticket state; the invocation id is stable
-    across Zendesk's retries of one delivery; the body hash is the last resort."""
+    """Only signed data names a delivery, so a captured one replayed with any
+    other headers is a duplicate: ticket + `updated_at` (in the signed body) names
+    one ticket state; without it, ticket + signature timestamp + body hash name one
+    delivery (Zendesk's redelivery repeats both; a replay cannot change either
+    without breaking the signature)."""
     updated_at = data.get("updated_at")
     if isinstance(updated_at, str) and updated_at.strip():
         return f"trg:{ticket_id}:{updated_at.strip()}"
-    invocation = headers.get(INVOCATION_HEADER)
-    if invocation:
-        return f"inv:{invocation.strip()}"
-    return f"body:{hashlib.sha256(body).hexdigest()}"
+    signed_at = headers.get(TIMESTAMP_HEADER, "").strip()
+    return f"sig:{ticket_id}:{signed_at}:{hashlib.sha256(body).hexdigest()}"

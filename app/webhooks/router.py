@@ -14,7 +14,10 @@ line from the worker, rejections are WARNING.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +26,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
+from app.runtime.container import Services
 from app.runtime.deps import services_of
 from app.store import NewEvent, StoreUnavailable
 from app.webhooks import envelope, signature
@@ -34,6 +38,37 @@ WEBHOOK_NAME = "receive_zendesk_webhook"
 
 class BodyTooLarge(Exception):
     pass
+
+
+class TooManyUnfinished(Exception):
+    pass
+
+
+class UnfinishedBodies:
+    """Webhook requests per client address whose body is still arriving.
+
+    A slow client (headers sent, body trickling or never finished) holds a
+    connection and a task; past the cap, its next request is refused at once,
+    and `WEBHOOK_BODY_TIMEOUT_SECONDS` ends each one. Zendesk sends a body at
+    once, so its requests leave this count within milliseconds."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def reading(self, client: str, cap: int) -> Iterator[None]:
+        count = self._open.get(client, 0)
+        if cap and count >= cap:
+            raise TooManyUnfinished
+        self._open[client] = count + 1
+        try:
+            yield
+        finally:
+            left = self._open[client] - 1
+            if left:
+                self._open[client] = left
+            else:
+                del self._open[client]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -48,6 +83,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _read_bounded(request: Request, limit: int, seconds: float, cap: int) -> bytes:
+    """The body within `limit` bytes and `seconds`, at most `cap` at a time per
+    client address (TimeoutError, BodyTooLarge, TooManyUnfinished otherwise)."""
+    unfinished: UnfinishedBodies = request.app.state.webhook_unfinished_bodies
+    client = request.client.host if request.client else ""
+    with unfinished.reading(client, cap):
+        async with asyncio.timeout(seconds):
+            return await _read_body(request, limit)
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
@@ -69,6 +114,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     400: {"description": "Body is not JSON"},
+    408: {"description": "Body not received within WEBHOOK_BODY_TIMEOUT_SECONDS"},
+    429: {
+        "description": "WEBHOOK_MAX_UNFINISHED_BODIES_PER_CLIENT bodies from this address "
+        "are still arriving; retry",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
     401: {"description": "Signature check failed; `error` names the check"},
     413: {"description": "Body larger than WEBHOOK_MAX_BODY_BYTES"},
     415: {"description": "Content type is not application/json"},
@@ -77,16 +128,33 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def receive_zendesk_webhook(request: Request) -> JSONResponse:
-    services = services_of(request)
+async def _body_or_refusal(request: Request, services: Services) -> bytes | JSONResponse:
+    """The body, or the answer refusing it (413, 429, 408)."""
     settings = services.settings
     limit = settings.webhook_max_body_bytes
+    seconds = settings.webhook_body_timeout_seconds
     try:
-        body = await _read_body(request, limit)
+        return await _read_bounded(
+            request, limit, seconds, settings.webhook_max_unfinished_bodies_per_client
+        )
     except BodyTooLarge:
         services.metrics.webhook_rejected("too_large")
         return _error(413, "too_large", f"body exceeds {limit} bytes")
-    headers = request.headers
+    except TooManyUnfinished:
+        services.metrics.webhook_rejected("too_many_unfinished")
+        message = "too many requests from this address are still sending their body"
+        return _error(429, "too_many_unfinished", message, **{"Retry-After": "5"})
+    except TimeoutError:
+        services.metrics.webhook_rejected("body_timeout")
+        message = f"body not received within {seconds:g} s"
+        return _error(408, "body_timeout", message, Connection="close")
+
+
+async def receive_zendesk_webhook(request: Request) -> JSONResponse:
+    services, headers = services_of(request), request.headers
+    settings = services.settings
+    if isinstance(body := await _body_or_refusal(request, services), JSONResponse):
+        return body
     try:
         signature.verify(
             headers,
@@ -145,6 +213,7 @@ async def receive_zendesk_webhook(request: Request) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Serve the webhook ahead of every FastAPI route, and document it."""
+    app.state.webhook_unfinished_bodies = UnfinishedBodies()
     app.router.routes.insert(
         0, Route(WEBHOOK_PATH, receive_zendesk_webhook, methods=["POST"], name=WEBHOOK_NAME)
     )

@@ -83,8 +83,10 @@ class BatchPipeline:
                 fallback.append(event)
                 continue
             try:
-                evaluation = await self.pipeline.evaluate_ticket(
-                    ticket, today, priority, deadline=is_timer_event(event)
+                evaluation = await self.pipeline.reconcile(
+                    await self.pipeline.evaluate_ticket(
+                        ticket, today, priority, deadline=is_timer_event(event)
+                    )
                 )
             except Exception as exc:  # one bad ticket must not sink the batch
                 outcomes[event.id] = exc
@@ -122,6 +124,7 @@ class BatchPipeline:
     ) -> None:
         if not pending:
             return
+        intents = [await self.pipeline.keep_intent(p.event, p.evaluation) for p in pending]
         try:
             results = await self.pipeline.zendesk.update_many(
                 [bulk_update(p.planned) for p in pending], priority=priority
@@ -130,9 +133,12 @@ class BatchPipeline:
             for item in pending:
                 outcomes[item.event.id] = exc
             return
-        for item, result in zip(pending, results, strict=True):
+        for item, result, intent in zip(pending, results, intents, strict=True):
             if result.success:
-                done = [item.planned.as_json() | {"result": "ok", "job_id": result.job_id}]
+                done = [
+                    item.planned.as_json()
+                    | {"result": "ok", "job_id": result.job_id, "intent": intent}
+                ]
                 outcomes[item.event.id] = await self._record(item.event, item.evaluation, done)
             else:
                 log.info(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from app.store import DecisionRecord, EventStore, StoredEvent
 from app.store import Priority as EventPriority
 from app.worker.facts import gather_case
 from app.worker.followup import LinkSearch, annotate
+from app.worker.intents import IntentLog, WriteIntent
 from app.worker.merge_repair import MergeRepair, RepairOutcome, is_merge_event
 from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.plan import (
@@ -42,6 +43,7 @@ from app.worker.plan import (
     linked_ticket_ids,
     plan_linked_note,
     plan_ticket_write,
+    recorded_decision_marker,
 )
 from app.worker.timers import annotate_timer, is_timer_event, timer_specs
 from app.zendesk import Conflict, Priority, ZendeskClient
@@ -88,6 +90,8 @@ class Evaluation:
     skipped: str | None = None  # why nothing was decided (e.g. closed ticket)
     link: LinkSearch | None = None  # the search for the case's Mediation ticket
     held: str | None = None  # why a planned write was withheld (echo, ping-pong)
+    seen: dict[int, list[str]] = field(default_factory=dict)  # tags of each ticket read
+    recovered: tuple[dict[str, Any], ...] = ()  # writes a crashed attempt made (intents.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,10 @@ class Pipeline:
     @property
     def loops(self) -> LoopGuard:
         return LoopGuard(self.store, self.pingpong)
+
+    @property
+    def intents(self) -> IntentLog:
+        return IntentLog(self.store)
 
     @property
     def repairs(self) -> MergeRepair:
@@ -158,13 +166,15 @@ class Pipeline:
         )
         decision = annotate(decide(facts, self.policy, today), link, ticket_id)
         loops = self.loops
+        seen = {ticket_id: list(ticket.get("tags") or [])}
         if not deadline and await loops.is_echo(ticket):
             why = "the ticket is as the service's own last update left it (an echo)"
             decision = _traced(decision, "loop_guard", "hold", why)
-            return Evaluation(ticket_id, facts, decision, [], link=link, held=why)
+            return Evaluation(ticket_id, facts, decision, [], link=link, held=why, seen=seen)
         writes = []
         for linked_id in linked_ticket_ids(decision, ticket_id):
             linked = (await self.zendesk.get_ticket(linked_id, priority=priority))["ticket"]
+            seen[linked_id] = list(linked.get("tags") or [])
             note = plan_linked_note(decision, linked)
             if note:
                 writes.append(PlannedWrite(note, linked["updated_at"]))
@@ -177,7 +187,9 @@ class Pipeline:
             decision = _traced(decision, "loop_guard", "hold", verdict.hold)
         if verdict.write:
             writes.append(PlannedWrite(verdict.write, ticket["updated_at"]))
-        return Evaluation(ticket_id, facts, decision, writes, link=link, held=verdict.hold)
+        return Evaluation(
+            ticket_id, facts, decision, writes, link=link, held=verdict.hold, seen=seen
+        )
 
     async def record(
         self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
@@ -185,14 +197,12 @@ class Pipeline:
         """Store the decision with the writes made; the explain history; the
         ticket's timers (app/worker/timers.py).
 
-        The one place a decision becomes JSON: the record is what the history shows."""
+        The one place a decision becomes JSON: the record is what the history shows.
+        Writes a crashed attempt made but never recorded join them (`intents.py`)."""
         decision = evaluation.decision
+        done = [*evaluation.recovered, *done]
         outcome = "applied" if done else "noop"
-        facts = (
-            evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
-        )
-        if evaluation.link is not None:
-            facts["linked_mediation_search"] = evaluation.link.as_json()
+        facts = _facts_json(evaluation)
         decision_id = await self.store.record_decision(
             DecisionRecord(
                 ticket_id=evaluation.ticket_id,
@@ -263,14 +273,15 @@ class Pipeline:
         repaired = await self._merge_signs(ticket, today, priority)
         if repaired.wrote and int(ticket_id) in {int(w["ticket_id"]) for w in repaired.writes}:
             ticket = (await self.zendesk.get_ticket(ticket_id, priority=priority))["ticket"]
-        evaluation = await self.evaluate_ticket(
-            ticket, today, priority, deadline=is_timer_event(event)
+        evaluation = await self.reconcile(
+            await self.evaluate_ticket(ticket, today, priority, deadline=is_timer_event(event))
         )
         if evaluation.decision is None:
             return Result("applied" if repaired.wrote else "skipped")
         # Linked tickets come first in the plan: after a crash between writes their
         # markers are already there, so the retry writes only what is missing.
         done = []
+        intent = await self.keep_intent(event, evaluation)
         for planned in evaluation.writes:
             answer = await self.zendesk.update_ticket(
                 planned.write.ticket_id,
@@ -279,10 +290,49 @@ class Pipeline:
                 priority=priority,
             )
             stamp = (answer.get("ticket") or {}).get("updated_at")
-            done.append(planned.as_json() | {"result": "ok", "updated_at": stamp})
+            done.append(planned.as_json() | {"result": "ok", "updated_at": stamp, "intent": intent})
             # Remember at once: the echo of this write may arrive before the record.
             await self.loops.remember_write(planned.write.ticket_id, stamp)
         return await self.record(event, evaluation, done)
+
+    async def reconcile(self, evaluation: Evaluation) -> Evaluation:
+        """Before anything is written: record what a crashed attempt wrote to these
+        tickets but never recorded (`intents.py`)."""
+        decision = evaluation.decision
+        recovery = await self.intents.recover(
+            evaluation.ticket_id,
+            evaluation.seen,
+            decision.model_dump(mode="json") if decision is not None else None,
+        )
+        if recovery.record is not None:
+            await self.store.record_decision(recovery.record)
+            if any(is_pingpong_write(w) for w in recovery.record.writes):
+                marker = recorded_decision_marker(recovery.record.decision)
+                queue = recovery.record.decision.get("queue")
+                await self.loops.hold(evaluation.ticket_id, marker, self.clock(), queue)
+            log.warning(
+                "recorded the decision a crashed attempt applied",
+                extra={"event_id": recovery.record.event_id, "ticket_id": evaluation.ticket_id},
+            )
+        return replace(evaluation, recovered=recovery.writes)
+
+    async def keep_intent(self, event: StoredEvent, evaluation: Evaluation) -> str | None:
+        """Before the first write: what is about to be written, for crash recovery;
+        returns the id every write made under it carries in the log."""
+        if not evaluation.writes or evaluation.decision is None:
+            return None
+        intent = WriteIntent(
+            id=self.intents.new_id(),
+            ticket_id=evaluation.ticket_id,
+            event_id=event.id,
+            marker=decision_marker(evaluation.decision),
+            policy_version=self.policy.version,
+            facts=_facts_json(evaluation),
+            decision=evaluation.decision.model_dump(mode="json"),
+            writes=tuple(planned.as_json() for planned in evaluation.writes),
+        )
+        await self.intents.keep(intent)
+        return intent.id
 
     async def _merge_signs(
         self, ticket: dict[str, Any], today: date, priority: Priority
@@ -303,6 +353,13 @@ class Pipeline:
             int(ticket["id"]), catalog.macro_id(title), current=ticket, priority=priority
         )
         return changes
+
+
+def _facts_json(evaluation: Evaluation) -> dict[str, Any]:
+    facts = evaluation.facts.model_dump(mode="json", exclude_none=True) if evaluation.facts else {}
+    if evaluation.link is not None:
+        facts["linked_mediation_search"] = evaluation.link.as_json()
+    return facts
 
 
 def _traced(decision: Decision, step: str, outcome: str, why: str) -> Decision:

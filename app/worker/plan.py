@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,14 @@ def recorded_decision_marker(decision: dict[str, Any]) -> str:
     effect["notes"] = [n.get("body") for n in decision.get("notes") or []]
     digest = hashlib.sha256(json.dumps(effect, sort_keys=True, default=str).encode())
     return MARKER_PREFIX + digest.hexdigest()[:12]
+
+
+def carries_marker(tags: Iterable[object], decision: dict[str, Any]) -> bool:
+    """True when `tags` (a ticket's, or a kept write intent's marker) hold the
+    marker of `decision` (as recorded, JSON): that decision was applied there.
+    Crash recovery (`intents.py`) asks only this, so it follows however the
+    marker is made."""
+    return recorded_decision_marker(decision) in {str(tag) for tag in tags}
 
 
 def notes_for(decision: Decision, ticket_id: int) -> list[str]:

@@ -289,7 +289,8 @@ def test_duplicate_deliveries_and_echoes_write_once(zd: httpx.Client, api: httpx
 
 def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client, api: httpx.Client):
     """The note lands on the Mediation ticket, then Zendesk fails the agent's ticket
-    until the attempt gives up; the retry writes only the agent's ticket."""
+    until the attempt gives up; the retry writes only the agent's ticket and records
+    both writes."""
     desk = Desk(zd)
     desk.market("C-FU5")
     mediation = desk.mediation_ticket("C-FU5")
@@ -320,7 +321,9 @@ def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client,
     puts = [r for r in requests if r["method"] == "PUT"]
     assert [r["status"] for r in puts if r["path"].endswith(f"/{mediation['id']}")] == [200]
     record = decisions(api, follow_up["id"])[0]
-    assert [w["ticket_id"] for w in record["writes"]] == [follow_up["id"]]
+    # the first attempt's note is recorded with the retry's write (its write intent)
+    assert [w["ticket_id"] for w in record["writes"]] == [mediation["id"], follow_up["id"]]
+    assert [bool(w.get("recovered")) for w in record["writes"]] == [True, False]
 
 
 def test_several_open_mediation_tickets_ask_the_agent(zd: httpx.Client, api: httpx.Client):

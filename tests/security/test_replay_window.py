@@ -130,3 +130,51 @@ def test_window_edges_exact(clocked: tuple[InProcessService, FakeClock]) -> None
         body = as_json({"ticket_id": "5100007", "updated_at": f"edge{offset}"})
         headers = signed_headers(body, at=T0 + timedelta(seconds=offset))
         assert service.webhook(body, headers).status_code == expected, offset
+
+
+AMPLIFIED = {
+    "trigger-no-updated-at": {"ticket_id": "5100011"},
+    "trigger-with-updated-at": {"ticket_id": "5100012", "updated_at": "2025-03-14T09:26:50Z"},
+    "ticket-event": CAPTURES["ticket-event"][0],
+}
+
+
+@pytest.mark.parametrize("capture", list(AMPLIFIED))
+def test_replay_with_new_invocation_ids_is_one_event(
+    service_factory: Callable[..., InProcessService], database_url: str, capture: str
+) -> None:
+    """Replay amplification (issue 16.1): one captured delivery resent 25 times
+    inside the window, each time with a fresh (unsigned) invocation id and webhook
+    id, stores one event; every copy is answered `duplicate` with its id. Zendesk's
+    own redelivery (same body, same timestamp) is the same request and stays one."""
+    clock = FakeClock(T0)
+    service = service_factory(database_url=database_url, run_worker=False, clock=clock)
+    body = as_json(AMPLIFIED[capture])
+    captured = signed_headers(body, at=T0, **{"x-zendesk-webhook-invocation-id": "8350205582"})
+    first = service.webhook(body, captured)
+    assert (first.status_code, first.json()["status"]) == (200, "accepted")
+    answers = []
+    for copy in range(25):
+        clock.advance(10)  # spread over 250 s of the 300 s window
+        forged = captured | {
+            "x-zendesk-webhook-invocation-id": f"{9000000000 + copy}",
+            "x-zendesk-webhook-id": f"01REPLAY{copy:04d}",
+        }
+        answers.append(service.webhook(body, forged))
+    assert {(a.status_code, a.json()["status"]) for a in answers} == {(200, "duplicate")}
+    assert {a.json()["event_id"] for a in answers} == {first.json()["event_id"]}
+    assert len(stored_events(service)) == 1
+
+
+def test_distinct_deliveries_without_updated_at_stay_distinct(
+    clocked: tuple[InProcessService, FakeClock],
+) -> None:
+    """The signed timestamp is part of the key: the same trigger body signed a
+    second later (a new delivery by Zendesk) is new work, not a duplicate."""
+    service, clock = clocked
+    body = as_json({"ticket_id": "5100013"})
+    first = service.webhook(body, signed_headers(body, at=T0))
+    clock.advance(1)
+    second = service.webhook(body, signed_headers(body, at=T0 + timedelta(seconds=1)))
+    assert [first.json()["status"], second.json()["status"]] == ["accepted", "accepted"]
+    assert len(stored_events(service)) == 2

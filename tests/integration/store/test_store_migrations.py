@@ -48,4 +48,4 @@ async def test_migrations_match_the_runtime_tables(backend: Backend) -> None:
 def test_migrations_ship_with_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert _head() == "0003"  # 0003: timers (the case clock)
+    assert _head() == "0004_timers"  # after 0003_lease_expiries: timers (the case clock)

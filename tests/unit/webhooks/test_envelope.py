@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.webhooks.envelope import INVOCATION_HEADER, PayloadError, parse
+from app.webhooks.signature import TIMESTAMP_HEADER
 
 
 def body(obj) -> bytes:
@@ -28,7 +29,22 @@ TICKET_EVENT = {
 def test_parse_minimal_trigger_body():
     event = parse(body({"ticket_id": "123"}), {INVOCATION_HEADER: "8350205582"})
     assert (event.ticket_id, event.source, event.processable) == (123, "trigger", True)
-    assert event.dedupe_key == "inv:8350205582"
+    assert event.dedupe_key.startswith("sig:123:")
+
+
+def test_trigger_key_without_updated_at_is_signed_data_only():
+    """Signature timestamp + body hash (+ ticket): the unsigned invocation id plays no part."""
+    stamped = {TIMESTAMP_HEADER: "2021-03-25T05:09:27Z"}
+    keys = {
+        parse(body({"ticket_id": 7}), stamped | {INVOCATION_HEADER: str(n)}).dedupe_key
+        for n in range(25)
+    }
+    assert len(keys) == 1
+    (key,) = keys
+    assert key.startswith("sig:7:2021-03-25T05:09:27Z:")
+    later = parse(body({"ticket_id": 7}), {TIMESTAMP_HEADER: "2021-03-25T05:09:28Z"})
+    other_body = parse(body({"ticket_id": 7, "x": 1}), stamped)
+    assert key not in (later.dedupe_key, other_body.dedupe_key)
 
 
 def test_parse_trigger_with_updated_at_dedupes_on_ticket_state():
@@ -39,7 +55,7 @@ def test_parse_trigger_with_updated_at_dedupes_on_ticket_state():
 def test_parse_trigger_without_any_key_falls_back_to_body_hash():
     first = parse(body({"ticket_id": 7}), {})
     again = parse(body({"ticket_id": 7}), {})
-    assert first.dedupe_key == again.dedupe_key and first.dedupe_key.startswith("body:")
+    assert first.dedupe_key == again.dedupe_key and first.dedupe_key.startswith("sig:7:")
 
 
 def test_parse_ticket_event_string_ids_and_uppercase():

@@ -1,7 +1,7 @@
 """timers: one durable timer per (ticket, deadline kind)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004_timers
+Revises: 0003_lease_expiries
 Create Date: 2026-12-06 00:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0004_timers"
+down_revision: str | Sequence[str] | None = "0003_lease_expiries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
