@@ -135,8 +135,15 @@ def test_refund_request_lapses_without_a_webhook(
         assert over["over"] is True
         assert latest["decision"]["eligibility"]["code"] == "escrow_refunded_to_client"
         assert api.get(f"/admin/tickets/{ticket['id']}/timers").json()["timers"] == []
-        [event] = [e for e in api.get("/admin/events").json()["events"] if e["source"] == "timer"]
-        assert event["priority"] == 3 and event["status"] == "done"
+
+        def timer_events() -> list[dict[str, Any]]:
+            events = api.get("/admin/events").json()["events"]
+            return [e for e in events if e["source"] == "timer"]
+
+        # the decision is recorded a moment before its event is marked done
+        wait_for(lambda: [e["status"] for e in timer_events()] == ["done"], what="timer done")
+        [event] = timer_events()
+        assert event["priority"] == 3
         metrics = api.get("/metrics").text
         assert "triage_timers_fired_total 1.0" in metrics
         assert "triage_timers_overdue 0.0" in metrics
