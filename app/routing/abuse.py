@@ -70,5 +70,5 @@ def escalate(ctx: Context, found: list[str]) -> Outcome:
         return outcome
     target = ctx.linked.id or ctx.ticket_id
     body = notes.abuse_escalated(ctx, outcome.queue or "", found, within)
-    outcome.notes.append(Note(ticket_id=target, body=body))
+    outcome.notes.append(Note(ticket_id=target, body=body, kind="abuse_escalated"))
     return outcome

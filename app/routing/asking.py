@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import guidance, notes
+from . import guidance
 from .context import Context
 from .eligibility_result import Eligibility
 from .missing import Fact, unique
@@ -15,11 +15,9 @@ def ask(ctx: Context, missing: list[Fact], eligibility: Eligibility | None = Non
     ctx.trace.add(
         "missing_facts", "ask", "needed before routing: " + "; ".join(f.label for f in facts)
     )
-    hint = " ".join(guidance.ask(ctx))
     return Outcome(
         path=Path.NEEDS_INFO,
         eligibility=eligibility,
-        notes=[ctx.note(notes.ask_agent(ctx, facts, hint))],
         guidance=guidance.ask(ctx),
         missing=[fact.value for fact in facts],
     )

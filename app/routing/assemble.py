@@ -17,6 +17,7 @@ from .decision import (
 from .eligibility_result import not_assessed
 from .escalation import dispute_fields, macro_title
 from .outcome import HANDS_OFF, Outcome, Path
+from .outcome_note import answer_user, outcome_note
 
 MEDIATION_PATHS = frozenset(
     {
@@ -32,6 +33,8 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
     policy = ctx.policy
     result = outcome.eligibility or not_assessed(f"not needed on path {outcome.path.value}")
     follow_up = outcome.follow_up
+    sent, draft = answer_user(ctx, outcome)
+    note = outcome_note(ctx, outcome, sent, draft)
     return Decision(
         ticket_id=ctx.ticket_id,
         eligible=result.eligible,
@@ -41,7 +44,7 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
         macro=macro_title(ctx) if outcome.macro else None,
         tags=tag_changes(ctx, outcome),
         fields=dispute_fields(ctx) if outcome.dispute_form else {},
-        notes=merged_notes(outcome.notes + clock_note(ctx, outcome)),
+        notes=merged_notes(outcome.notes, lead=note),
         merge=merge_verdict(ctx, outcome),
         reply_guidance=outcome.guidance,
         trace=ctx.trace.steps,
@@ -53,13 +56,8 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
         arbitration=arbitration_report(ctx),
         follow_up=FollowUp(after=follow_up[0], reason=follow_up[1]) if follow_up else None,
         deadlines=[] if outcome.path in HANDS_OFF else deadlines.listed(ctx),
+        public_reply=sent,
     )
-
-
-def clock_note(ctx: Context, outcome: Outcome) -> list[Note]:
-    """The running (and just-ended) clocks, in plain words, on the agent's ticket."""
-    body = None if outcome.path in HANDS_OFF else deadlines.note(ctx)
-    return [ctx.note(body)] if body else []
 
 
 def tag_changes(ctx: Context, outcome: Outcome) -> TagChanges:
@@ -75,12 +73,22 @@ def tag_changes(ctx: Context, outcome: Outcome) -> TagChanges:
     return TagChanges(add=add, remove=remove)
 
 
-def merged_notes(notes: list[Note]) -> list[Note]:
-    """At most one note per ticket (one comment per ticket update), in first-seen order."""
+def merged_notes(notes: list[Note], lead: Note | None = None) -> list[Note]:
+    """At most one note per ticket (one comment per ticket update), in first-seen order;
+    `lead` (the outcome note) opens its ticket's note."""
     bodies: dict[int, list[str]] = {}
-    for note in notes:
+    kinds: dict[int, list[str]] = {}
+    for note in [*notes, lead] if lead is not None else notes:
         bodies.setdefault(note.ticket_id, []).append(note.body)
-    return [Note(ticket_id=tid, body="\n\n".join(parts)) for tid, parts in bodies.items()]
+        kinds.setdefault(note.ticket_id, []).append(note.kind)
+    if lead is not None:  # appended last: move it to the front of its ticket's note
+        tid = lead.ticket_id
+        bodies[tid] = [bodies[tid][-1], *bodies[tid][:-1]]
+        kinds[tid] = [kinds[tid][-1], *kinds[tid][:-1]]
+    return [
+        Note(ticket_id=tid, body="\n\n".join(parts), kind="+".join(k for k in kinds[tid] if k))
+        for tid, parts in bodies.items()
+    ]
 
 
 def merge_verdict(ctx: Context, outcome: Outcome) -> MergeVerdict | None:

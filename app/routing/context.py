@@ -79,9 +79,19 @@ class Context:
     def is_fixed_price(self) -> bool:
         return self.contract_type in self.policy.payments.fixed_price_types
 
-    def note(self, body: str) -> Note:
-        """An internal note on this ticket."""
-        return Note(ticket_id=self.ticket_id, body=body)
+    def note(self, body: str, kind: str = "") -> Note:
+        """An internal note on this ticket; `kind` names the template (part of the marker)."""
+        return Note(ticket_id=self.ticket_id, body=body, kind=kind)
 
     def ticket_url(self, ticket_id: int) -> str:
+        """The user's help-centre link to a ticket."""
         return self.policy.render(("links", "ticket"), {"ticket_id": ticket_id})
+
+    def agent_url(self, ticket_id: int) -> str:
+        """The agent's link, https://<subdomain>.zendesk.com/agent/tickets/<id> ('YOUR ZD ticket
+        link'); without a known subdomain, the ticket number."""
+        subdomain = self.facts.zendesk_subdomain
+        if not subdomain:
+            return f"#{ticket_id}"
+        values: dict[str, object] = {"subdomain": subdomain, "ticket_id": ticket_id}
+        return self.policy.render(("links", "agent_ticket"), values)

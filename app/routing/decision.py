@@ -35,6 +35,7 @@ class Note(DecisionModel):
 
     ticket_id: int
     body: str
+    kind: str = ""  # what the note is (outcome, mediation_update, ...): part of the marker
 
 
 class TraceStep(DecisionModel):
@@ -109,3 +110,9 @@ class Decision(DecisionModel):
     arbitration: ArbitrationReport | None = None
     follow_up: FollowUp | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
+    # The public reply to the requester (policy `replies`), when the path sends one.
+    public_reply: str | None = None
+    # Set by the worker: the key of the case facts (part of the marker), and why a decision
+    # on a ticket handed to a queue was withheld ({held, owned_since}).
+    facts_key: str | None = None
+    ownership: dict[str, str | None] | None = None

@@ -13,6 +13,7 @@ from .context import Context
 from .eligibility_result import Code, Eligibility
 from .facts import ContractType, DisputeReason, Inquiry
 from .handoff import handoff
+from .missing import Fact
 from .outcome import Outcome, Path
 from .parties import missing_contract_and_party
 from .queues import mediation_queue
@@ -65,9 +66,13 @@ def eligible(ctx: Context, result: Eligibility) -> Outcome:
     missing = missing_contract_and_party(ctx, both_parties=True)
     if missing:
         return ask(ctx, missing, result)
+    if not ctx.dispute.reasons:
+        ctx.trace.add("dispute_reasons", "ask", "the escalation form requires the Dispute Reasons")
+        return ask(ctx, [Fact.DISPUTE_REASONS], result)
     choice = mediation_queue(ctx)
     if choice.queue is None:
         return ask(ctx, list(choice.missing), result)
+    hv_reason = choice.why if choice.queue == ctx.policy.routes.high_value else ""
     return Outcome(
         Path.MEDIATION_ESCALATION,
         eligibility=result,
@@ -75,8 +80,10 @@ def eligible(ctx: Context, result: Eligibility) -> Outcome:
         status=ctx.policy.settings.escalation_status,
         macro=True,
         dispute_form=True,
-        notes=[ctx.note(notes.forwarding(ctx, result))],
+        notes=[ctx.note(notes.forwarding(ctx, result, hv_reason), "forwarding")],
         guidance=guidance.escalated(ctx) + arbitration_lines(ctx),
+        # "saved as Solved" (escalation_status: solved) reaches the user: a public reply first.
+        reply="mediation_escalated" if ctx.policy.settings.escalation_status == "solved" else None,
     )
 
 

@@ -22,6 +22,7 @@ from .facts import TicketFacts, TicketStatus
 from .invariants import guard
 from .missing import Fact
 from .outcome import Outcome, Path
+from .outcome_note import trace_unreadable
 from .policy import Policy
 
 Step = Callable[[Context], Outcome | None]
@@ -83,6 +84,7 @@ def decide(facts: TicketFacts, policy: Policy, now: dt.date) -> Decision:
     today = now.date() if isinstance(now, dt.datetime) else now
     ctx = Context(facts=facts, policy=policy, now=today)
     ctx.trace.add("facts", "info", describe_facts(ctx))
+    trace_unreadable(ctx)
     return assemble(ctx, guard(ctx, first_outcome(ctx)))
 
 

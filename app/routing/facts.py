@@ -143,6 +143,7 @@ class Ticket(FactsModel):
     tags: list[str] | None = None
     subject: str | None = None
     description: str | None = None
+    latest_public_comment: str | None = None
     created_on: dt.date | None = None  # the day the user contacted us (Zendesk created_at)
 
 
@@ -244,6 +245,10 @@ class TicketFacts(FactsModel):
     linked_mediation_ticket: LinkedTicket | None = None
     merge: MergeRequest | None = None
     related_rt_link: str | None = None
+    # The Zendesk subdomain, for agent links to tickets (https://<sub>.zendesk.com/agent/...).
+    zendesk_subdomain: str | None = None
+    # Values an agent entered that could not be read ("could not read X: ..."); never guessed.
+    unreadable: list[str] | None = None
 
 
 def text(value: str | None) -> str | None:

@@ -41,6 +41,6 @@ def handoff(
         eligibility=eligibility,
         queue=queue,
         status=ctx.policy.settings.handoff_status,
-        notes=[ctx.note(body)],
+        notes=[ctx.note(body, note)],
         guidance=guidance.lines(ctx, route),
     )

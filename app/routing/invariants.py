@@ -44,5 +44,7 @@ def guard(ctx: Context, outcome: Outcome) -> Outcome:
     return Outcome(
         Path.NEEDS_INFO,
         eligibility=outcome.eligibility,
-        notes=[ctx.note(f"Triage did not route this ticket: {why}. Please review it.")],
+        notes=[
+            ctx.note(f"Triage did not route this ticket: {why}. Please review it.", "invariant")
+        ],
     )

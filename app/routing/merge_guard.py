@@ -51,7 +51,7 @@ def step(ctx: Context) -> Outcome | None:
         path=Path.MERGE_BLOCKED,
         macro=True,
         merge="blocked",
-        notes=[ctx.note(notes.merge_blocked(ctx, reason, macro))],
+        notes=[ctx.note(notes.merge_blocked(ctx, reason, macro), "merge_blocked")],
         guidance=guidance.lines(ctx, "merge_blocked", macro=macro),
         missing=[Fact.MERGE_TARGET.value] if merge.target_id is None else [],
     )

@@ -28,6 +28,7 @@ class Fact(enum.StrEnum):
     MEDIATION_TICKET_STATUS = "mediation_ticket_status"
     IN_PRODUCT_FILED_ON = "in_product_filed_on"
     MERGE_TARGET = "merge_target"
+    DISPUTE_REASONS = "dispute_reasons"
     HOURS_CHARGED_ON = "hours_charged_on"
     IN_PRODUCT_STATUS = "in_product_status"
     TIME_MOSTLY_OFFLINE = "time_mostly_offline"
@@ -64,6 +65,7 @@ LABELS: dict[Fact, str] = {
     Fact.MEDIATION_TICKET_STATUS: "the status of the Mediation ticket",
     Fact.IN_PRODUCT_FILED_ON: "the date the in-product dispute was filed",
     Fact.MERGE_TARGET: "the ticket to merge into",
+    Fact.DISPUTE_REASONS: "the Dispute Reasons (check them off on the dispute form)",
     Fact.HOURS_CHARGED_ON: (
         "the date the client was charged for the disputed hours (the Monday after the week "
         "they were worked, in the Work Diary)"

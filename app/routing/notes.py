@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from .agent_fields import ask_item
 from .context import Context
 from .eligibility_result import Eligibility
 from .facts import Channel, Role, text
 from .missing import Fact
-from .summary import details, issue
+from .summary import details, issue, quote_safe
 
 NOT_ON_FILE = "(not on file: please add it)"
 
@@ -25,14 +26,19 @@ def team(ctx: Context) -> str:
 
 
 def obo_profile(ctx: Context) -> str:
-    """The requester's OBO profile link (both parties' when the requester is unknown)."""
-    client, freelancer = text(ctx.client.profile_url), text(ctx.freelancer.profile_url)
-    if ctx.role == Role.CLIENT:
-        return client or NOT_ON_FILE
-    if ctx.role == Role.FREELANCER:
-        return freelancer or NOT_ON_FILE
-    known = [f"client {client}" if client else "", f"freelancer {freelancer}" if freelancer else ""]
-    return ", ".join(k for k in known if k) or NOT_ON_FILE
+    """Both parties' OBO profile links (Mediation contacts both), the requester first."""
+    client = f"client {text(ctx.client.profile_url) or NOT_ON_FILE}"
+    freelancer = f"freelancer {text(ctx.freelancer.profile_url) or NOT_ON_FILE}"
+    both = [freelancer, client] if ctx.role == Role.FREELANCER else [client, freelancer]
+    return "; ".join(both)
+
+
+def quoted_texts(ctx: Context) -> dict[str, object]:
+    """The description and the latest public comment, one bounded line each ("" if none)."""
+    ticket = ctx.facts.ticket
+    description = quote_safe(text(ticket.description) or "")
+    latest = quote_safe(text(ticket.latest_public_comment) or "")
+    return {"description": description, "latest_comment": "" if latest == description else latest}
 
 
 def contract_id(ctx: Context) -> str:
@@ -45,17 +51,21 @@ def mediation_update(ctx: Context) -> str:
         "team": team(ctx),
         "contract_id": contract_id(ctx),
         "details": details(ctx),
-        "ticket_url": ctx.ticket_url(ctx.ticket_id),
+        "ticket_url": ctx.agent_url(ctx.ticket_id),
+        **quoted_texts(ctx),
     }
     return ctx.policy.render(("notes", "mediation_update"), values)
 
 
-def forwarding(ctx: Context, eligibility: Eligibility | None) -> str:
-    """'Quick summary of the issue / OBO profile link / Contract ID number'."""
+def forwarding(ctx: Context, eligibility: Eligibility | None, queue_reason: str = "") -> str:
+    """'Quick summary of the issue / OBO profile link / Contract ID number'; `queue_reason`:
+    why HV Mediation was chosen, when it was."""
     values: dict[str, object] = {
         "summary": issue(ctx, eligibility),
         "obo_profile": obo_profile(ctx),
         "contract_id": contract_id(ctx),
+        "queue_reason": queue_reason,
+        **quoted_texts(ctx),
     }
     return ctx.policy.render(("notes", "forwarding"), values)
 
@@ -67,6 +77,7 @@ def client_retention(ctx: Context, eligibility: Eligibility | None) -> str:
         "obo_profile": obo_profile(ctx),
         "contract_id": contract_id(ctx),
         "rt_link": text(ctx.facts.related_rt_link),
+        **quoted_texts(ctx),
     }
     return ctx.policy.render(("notes", "client_retention"), values)
 
@@ -86,13 +97,15 @@ def abuse_escalated(ctx: Context, queue: str, signals: list[str], within: Eligib
 def mediation_link(ctx: Context, mediation_ticket_id: int) -> str:
     values: dict[str, object] = {
         "mediation_ticket_id": mediation_ticket_id,
-        "mediation_ticket_url": ctx.ticket_url(mediation_ticket_id),
+        "mediation_ticket_url": ctx.agent_url(mediation_ticket_id),
     }
     return ctx.policy.render(("notes", "mediation_link"), values)
 
 
-def ask_agent(ctx: Context, missing: list[Fact], hint: str) -> str:
-    values: dict[str, object] = {"missing": [fact.label for fact in missing], "hint": hint}
+def ask_agent(ctx: Context, missing: list[Fact], hint: str = "") -> str:
+    """'Please find and fill in', each fact with the exact ticket field that carries it."""
+    items = [ask_item(ctx.policy, fact) for fact in missing]
+    values: dict[str, object] = {"missing": items, "hint": hint}
     return ctx.policy.render(("notes", "ask_agent"), values)
 
 

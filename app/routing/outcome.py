@@ -71,3 +71,4 @@ class Outcome:
     missing: list[str] = field(default_factory=list)
     merge: MergeVerdict | None = None
     follow_up: tuple[dt.date, str] | None = None
+    reply: str | None = None  # the policy `replies` template the user gets on this path

@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 from .calendar import BusinessCalendar
 from .policy_schema import (
     AbuseSpec,
+    AgentField,
     ArbitrationSpec,
     CalendarSpec,
     DeadlineSpec,
@@ -25,8 +26,10 @@ from .policy_schema import (
     ManualDispute,
     MediationFollowUps,
     MergeGuard,
+    OutcomeText,
     Part,
     Payments,
+    PublicReplies,
     QueueRule,
     QueueSpec,
     Routes,
@@ -87,6 +90,11 @@ class Policy(Part):
     notes: dict[str, str]
     guidance: dict[str, list[str]]
     deadlines: dict[str, DeadlineSpec]
+    # The agents' side (docs/playbook.md, "Notes agents read"): kept in their own blocks.
+    public_replies: PublicReplies
+    replies: dict[str, str]
+    outcomes: dict[str, OutcomeText]
+    agent_fields: dict[str, AgentField]
 
     _templates: dict[tuple[str | int, ...], Template] = PrivateAttr(default_factory=dict)
     _business: BusinessCalendar | None = PrivateAttr(default=None)
@@ -102,6 +110,9 @@ class Policy(Part):
     def render(self, loc: tuple[str | int, ...], values: dict[str, object]) -> str:
         """Render the compiled template at `loc`, e.g. ("notes", "forwarding")."""
         return render(self._templates[loc], values)
+
+    def has_template(self, loc: tuple[str | int, ...]) -> bool:
+        return loc in self._templates
 
     def guidance_lines(self, key: str, values: dict[str, object]) -> list[str]:
         lines = (self.render(("guidance", key, i), values) for i in range(len(self.guidance[key])))
@@ -134,7 +145,8 @@ class Policy(Part):
             "macros": sorted(set(self.macros.values())),
             "forms": sorted(set(self.forms.values())),
             "brands": sorted(set(self.brands.values())),
-            "fields": [(title, self._options(key)) for key, title in self.ticket_fields.items()],
+            "fields": [(title, self._options(key)) for key, title in self.ticket_fields.items()]
+            + [(spec.title, list(spec.options)) for spec in self.agent_fields.values()],
         }
 
     def _options(self, field_key: str) -> list[str]:

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 from jinja2 import Template
 
 from . import deadline_specs
+from .agent_fields import field_problems
 from .facts import ContractType, DisputeReason
 from .policy_schema import MEDIATION_ROUTES
 from .templates import (
     GUIDANCE_VARIABLES,
     LINK_VARIABLES,
     NOTE_VARIABLES,
+    OUTCOME_VARIABLES,
+    REPLY_VARIABLES,
     TemplateProblem,
     compile_template,
 )
@@ -59,7 +62,24 @@ def references(policy: Policy) -> list[Problem]:
         *_template_keys("notes", policy.notes, NOTE_VARIABLES),
         *_template_keys("guidance", policy.guidance, GUIDANCE_VARIABLES),
         *((loc, message, None) for loc, message in deadline_specs.problems(policy)),
+        *_template_keys("replies", policy.replies, REPLY_VARIABLES),
+        *_outcome_keys(policy),
+        *field_problems(policy),
     ]
+
+
+def _outcome_keys(policy: Policy) -> list[Problem]:
+    from .outcome import Path
+
+    known = {path.value for path in Path} | {"default"}
+    problems: list[Problem] = [
+        (("outcomes", key), f"unknown path {key!r}", None)
+        for key in policy.outcomes
+        if key not in known
+    ]
+    if "default" not in policy.outcomes:
+        problems.append((("outcomes",), "missing the 'default' entry", None))
+    return problems
 
 
 def _required_keys(policy: Policy) -> list[Problem]:
@@ -150,6 +170,13 @@ def compile_templates(policy: Policy) -> tuple[dict[TemplateLoc, Template], list
     """Compile every note, guidance line and link template of the policy."""
     sources: list[tuple[TemplateLoc, str, dict[str, object]]] = [
         (("links", "ticket"), policy.links.ticket, LINK_VARIABLES["ticket"]),
+        (("links", "agent_ticket"), policy.links.agent_ticket, LINK_VARIABLES["agent_ticket"]),
+        *((("replies", key), text, REPLY_VARIABLES[key]) for key, text in policy.replies.items()),
+        *(
+            (("outcomes", key, part), text, OUTCOME_VARIABLES)
+            for key, spec in policy.outcomes.items()
+            for part, text in (("decided", spec.decided), ("reason", spec.reason))
+        ),
         *((("notes", key), text, NOTE_VARIABLES[key]) for key, text in policy.notes.items()),
         *(
             (("guidance", key, index), text, GUIDANCE_VARIABLES[key])

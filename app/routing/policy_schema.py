@@ -165,7 +165,8 @@ class Teams(Part):
 
 
 class Links(Part):
-    ticket: str  # template, variable ticket_id
+    ticket: str  # template, variable ticket_id (the user's help-centre link)
+    agent_ticket: str  # template, variables subdomain and ticket_id (the agent's link)
     dispute_center: str
 
 
@@ -191,6 +192,31 @@ class DeadlineSpec(Part):
     over: str = Field(min_length=1)
     timer: bool = True
     tag: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+
+
+class OutcomeText(Part):
+    """The first lines of an outcome note: what was decided, and why (templates)."""
+
+    decided: str
+    reason: str
+
+
+class PublicReplies(Part):
+    enabled: bool
+
+
+AgentFieldType = Literal["tagger", "text", "date", "decimal", "integer"]
+FactValue = str | bool | int | float
+
+
+class AgentField(Part):
+    """A ticket field for a fact only an agent can establish (docs/playbook.md, "Agent fields")."""
+
+    title: str = Field(min_length=1)
+    type: AgentFieldType
+    fact: str = Field(pattern=r"^[a-z_]+(\.[a-z_]+)*$")  # dotted path in the ticket facts
+    options: dict[str, FactValue] = Field(default_factory=dict)  # option name -> fact value
+    answers: list[str] = Field(default_factory=list)  # missing-fact codes this field answers
 
 
 # The playbook audit's rules (docs/playbook.md, families 13-16), each in its own block.

@@ -25,6 +25,7 @@ from .segments import Verdict
 class QueueChoice:
     queue: str | None
     missing: tuple[Fact, ...] = ()
+    why: str = ""  # why this queue (e.g. "client segment SB is one of VSB+, SB, MM, LB")
 
 
 def _contract_type(wanted: ContractType) -> Callable[[Context], Verdict]:
@@ -68,7 +69,7 @@ def mediation_queue(ctx: Context) -> QueueChoice:
         verdict = RULES[rule](ctx)
         if verdict.value:
             ctx.trace.add("queue", "chosen", f"{queue}: {verdict.why}")
-            return QueueChoice(queue)
+            return QueueChoice(queue, why=verdict.why)
         if verdict.value is None and ctx.policy.settings.unknown_segment == "ask":
             ctx.trace.add("queue", "ask", f"cannot rule out {queue}: {verdict.why}")
             return QueueChoice(None, verdict.missing)

@@ -61,7 +61,7 @@ def finished(ctx: Context, linked_id: int, path: Path, why: str) -> Outcome:
     status = ctx.linked.status.value if ctx.linked.status else "solved"
     values: dict[str, object] = {
         "mediation_ticket_id": linked_id,
-        "mediation_ticket_url": ctx.ticket_url(linked_id),
+        "mediation_ticket_url": ctx.agent_url(linked_id),
         "status": status,
         "reason": why,
     }

@@ -60,19 +60,40 @@ def quote_safe(value: str) -> str:
 
 
 def details(ctx: Context) -> str:
-    """One sentence for [DETAILS]: who wrote in, about what, on which contract."""
+    """One sentence for [DETAILS]: who wrote in, about what, on which contract. The subject
+    is quoted only when there is no description (the notes quote that on its own line)."""
     inquiry = INQUIRY_PHRASES.get(ctx.inquiry, "wrote in") if ctx.inquiry else "wrote in"
     channel = f" via {ctx.facts.ticket.channel.value}" if ctx.facts.ticket.channel else ""
     subject = quote_safe(text(ctx.facts.ticket.subject) or "")
-    quoted = f' Subject: "{subject}".' if subject else ""
+    has_text = text(ctx.facts.ticket.description) or text(ctx.facts.ticket.latest_public_comment)
+    quoted = f' Subject: "{subject}".' if subject and not has_text else ""
     return f"{who(ctx)} {inquiry}{channel}; {contract_phrase(ctx)}.{quoted}"
+
+
+def plain_eligibility(result: Eligibility | None) -> str:
+    """The eligibility verdict as a plain sentence: dates, not day counts."""
+    if result is None:
+        return "not assessed"
+    window = _window(result.code)
+    if window is not None and result.last_payment is not None:
+        where = "within" if result.eligible else "older than"
+        day = result.last_payment
+        return f"the last qualifying payment, on {day}, is {where} the {window}-day window"
+    return result.explanation
+
+
+def _window(code: str) -> str | None:
+    for marker in ("within_", "past_"):
+        if marker in code and code.endswith("_days"):
+            return code.split(marker, 1)[1].removesuffix("_days")
+    return None
 
 
 def issue(ctx: Context, eligibility: Eligibility | None = None) -> str:
     """The quick summary: details, eligibility and dispute reasons."""
     parts = [details(ctx)]
     if eligibility is not None and eligibility.eligible is not None:
-        parts.append(f"Eligibility: {eligibility.explanation}.")
+        parts.append(f"Eligibility: {plain_eligibility(eligibility)}.")
     reasons = ctx.dispute.reasons
     if reasons:
         parts.append("Reasons: " + ", ".join(r.value for r in reasons) + ".")

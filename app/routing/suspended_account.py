@@ -45,7 +45,7 @@ def dispute_open(ctx: Context) -> Outcome:
     )
     return Outcome(
         Path.SUSPENDED_ACCOUNT_DISPUTE_OPEN,
-        notes=[ctx.note(notes.do_not_resume(ctx, None, ""))],
+        notes=[ctx.note(notes.do_not_resume(ctx, None, ""), "do_not_resume")],
         guidance=guidance.lines(ctx, "suspended_account_dispute_open"),
     )
 
@@ -63,7 +63,7 @@ def review(ctx: Context) -> Outcome:
         queue=queue,
         status=ctx.policy.settings.suspended_account_status,
         macro=True,
-        notes=[ctx.note(notes.do_not_resume(ctx, queue, verdict.why))],
+        notes=[ctx.note(notes.do_not_resume(ctx, queue, verdict.why), "do_not_resume")],
         guidance=guidance.lines(ctx, "suspended_account_review"),
     )
 

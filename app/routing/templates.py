@@ -26,19 +26,39 @@ _CONTACT = {"contact_min": 2, "contact_max": 3, "contact_by": _DAY, "duration_da
 _CENTER: dict[str, object] = {"dispute_center_url": "https://upworkdispute.zendesk.com/hc/en-us"}
 _NONE: dict[str, object] = {}
 
+_TEXT: dict[str, object] = {"description": "It broke", "latest_comment": "Any news?"}
+
 NOTE_VARIABLES: dict[str, dict[str, object]] = {
     "mediation_update": {
         "team": "Phone Support",
         "contract_id": "C-1",
         "details": "Client asks for an update",
-        "ticket_url": "https://support.upwork.com/requests/1",
+        "ticket_url": "https://acme.zendesk.com/agent/tickets/1",
+        **_TEXT,
     },
-    "forwarding": {"summary": "s", "obo_profile": "https://obo/1", "contract_id": "C-1"},
+    "forwarding": {
+        "summary": "s",
+        "obo_profile": "https://obo/1",
+        "contract_id": "C-1",
+        "queue_reason": "client segment SB is high value",
+        **_TEXT,
+    },
     "client_retention": {
         "summary": "s",
         "obo_profile": "https://obo/1",
         "contract_id": "C-1",
         "rt_link": "https://rt/1",
+        **_TEXT,
+    },
+    "outcome": {
+        "decided": "Assigned to Client Retention Tier 2.",
+        "reason": "UIR-related inquiries are handled by Client Retention.",
+        "unreadable": ["In-product Dispute Filed On: not a date"],
+        "missing": "Please find and fill in: ...",
+        "guidance": ["The Client Retention team will review the case."],
+        "reply_sent": True,
+        "reply_draft": "Thank you for following up.",
+        "deadline": "2024-06-19",
     },
     "abuse_escalated": {
         "queue": "Hourly Job Abuse Queue",
@@ -137,7 +157,22 @@ GUIDANCE_VARIABLES: dict[str, dict[str, object]] = {
     "mediation_solved_no_update": _CENTER,
 }
 
-LINK_VARIABLES: dict[str, dict[str, object]] = {"ticket": {"ticket_id": 5100001}}
+LINK_VARIABLES: dict[str, dict[str, object]] = {
+    "ticket": {"ticket_id": 5100001},
+    "agent_ticket": {"ticket_id": 5100001, "subdomain": "acme"},
+}
+
+OUTCOME_VARIABLES: dict[str, object] = {
+    "queue": "Client Retention Tier 2",
+    "status": "open",
+    "eligibility": "the last qualifying payment, on 2024-06-01, is within the 30-day window",
+    "path": "uir_retention",
+}
+
+REPLY_VARIABLES: dict[str, dict[str, object]] = {
+    "with_mediation_open": {**_CONTACT, **_CENTER},
+    "mediation_escalated": {**_CONTACT, **_CENTER},
+}
 
 
 class TemplateProblem(Exception):

@@ -96,11 +96,12 @@ def note_on_mediation_ticket(ctx: Context, linked_id: int, extra: list[str]) -> 
         status=ctx.policy.settings.with_mediation_status,
         macro=True,
         notes=[
-            Note(ticket_id=linked_id, body=notes.mediation_update(ctx)),
-            ctx.note(notes.mediation_link(ctx, linked_id)),
+            Note(ticket_id=linked_id, body=notes.mediation_update(ctx), kind="mediation_update"),
+            ctx.note(notes.mediation_link(ctx, linked_id), "mediation_link"),
         ],
         guidance=extra
         + guidance.lines(ctx, "with_mediation_open", **guidance.mediation_contact(ctx)),
+        reply="with_mediation_open",
     )
 
 
@@ -115,6 +116,6 @@ def reassign(ctx: Context, linked_id: int, extra: list[str]) -> Outcome:
         queue=choice.queue,
         status=ctx.policy.settings.escalation_status,
         macro=True,
-        notes=[ctx.note(notes.mediation_update(ctx))],
+        notes=[ctx.note(notes.mediation_update(ctx), "mediation_update")],
         guidance=extra + guidance.lines(ctx, "with_mediation_solved"),
     )

@@ -23,6 +23,19 @@ KINDS: dict[str, str] = {
 }
 
 USER_ROLES = ("end-user", "agent", "admin")
+TICKET_FIELD_TYPES = (
+    "text",
+    "textarea",
+    "checkbox",
+    "date",
+    "integer",
+    "decimal",
+    "regexp",
+    "tagger",
+    "multiselect",
+    "partialcreditcard",
+    "lookup",
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,56 @@ class Directory:
         }
         self._records["organizations"][org["id"]] = org
         return self._render("organizations", org)
+
+    @synchronized
+    def create_ticket_field(self, data: Json) -> Json:
+        """`POST /ticket_fields`: a custom ticket field; tagger and multiselect need options
+        with a name and a unique tag value (Zendesk answers 422 otherwise)."""
+        title, kind = data.get("title"), data.get("type")
+        if not isinstance(title, str) or not title.strip():
+            raise record_invalid("title", "Title: cannot be blank", "BlankValue")
+        if kind not in TICKET_FIELD_TYPES:
+            raise record_invalid("type", f"Type: {kind} is not valid")
+        options = data.get("custom_field_options") or []
+        if kind in ("tagger", "multiselect") and not options:
+            raise record_invalid("custom_field_options", "Field options: cannot be blank")
+        tags = [str(o.get("value") or "") for o in options if isinstance(o, dict)]
+        if len(tags) != len(options) or "" in tags or len(set(tags)) != len(tags):
+            raise record_invalid("custom_field_options", "Field options: are invalid")
+        now = iso(self.ctx.stamps.next())
+        record: Json = {
+            "id": self.ctx.ids.next("ticket_field"),
+            "type": kind,
+            "title": title,
+            "raw_title": title,
+            "description": str(data.get("description") or ""),
+            "position": len(self._records["ticket_fields"]) + 1,
+            "active": True,
+            "required": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if options:
+            record["custom_field_options"] = [
+                {
+                    "id": self.ctx.ids.next("field_option"),
+                    "name": str(o.get("name")),
+                    "raw_name": str(o.get("name")),
+                    "value": tag,
+                    "default": False,
+                }
+                for o, tag in zip(options, tags, strict=True)
+            ]
+        self._records["ticket_fields"][record["id"]] = record
+        self._field_defs[record["id"]] = FieldDef(record["id"], title, str(kind), tuple(tags))
+        return self._render("ticket_fields", record)
+
+    @synchronized
+    def delete_ticket_field(self, field_id: int) -> None:
+        if field_id not in self._records["ticket_fields"]:
+            raise not_found()
+        del self._records["ticket_fields"][field_id]
+        self._field_defs.pop(field_id, None)
 
     @synchronized
     def add_custom_field(self, kind: str, key: str, title: str, field_type: str = "text") -> Json:

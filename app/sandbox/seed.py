@@ -3,7 +3,8 @@
 Ids come from the sequences in `context.ID_STARTS`, in the order below, so they
 are the same on every start and after every reset: groups 360000001..360000011,
 macros 360100001..2, forms 360200001..2, brand 360300001, the service user
-361000001, ticket fields 900000001..900000009, field options from 900100001.
+361000001, ticket fields 900000001..900000009 then the policy's agent fields from
+900000010, field options from 900100001.
 """
 
 from __future__ import annotations
@@ -79,6 +80,16 @@ TICKET_FIELDS: list[tuple[str, str, list[str]]] = [
     ("Requester Role", "tagger", ["client", "freelancer"]),
 ]
 
+
+def agent_fields() -> list[tuple[str, str, list[str]]]:
+    """The shipped policy's `agent_fields` (facts only an agent can establish), as an account
+    that ran `install-zendesk` has them: appended after the fields above."""
+    from app.routing import default_policy_path, load_policy
+
+    policy = load_policy(default_policy_path())
+    return [(s.title, s.type, list(s.options)) for s in policy.agent_fields.values()]
+
+
 SERVICE_USER_NAME = "Triage Service"
 SERVICE_USER_EMAIL = "triage@example.com"
 SERVICE_USER_ID = 361000001  # the first user id: the seed creates it first
@@ -105,7 +116,7 @@ def build_seed(ids: Ids, now: str) -> Seed:
     stamps = {"created_at": now, "updated_at": now}
     fields = [
         _ticket_field(ids, i, title, kind, names, stamps)
-        for i, (title, kind, names) in enumerate(TICKET_FIELDS)
+        for i, (title, kind, names) in enumerate(TICKET_FIELDS + agent_fields())
     ]
     field_ids = [f["id"] for f in fields]
     forms = [_form(ids, i, name, field_ids, stamps) for i, name in enumerate(FORMS)]

@@ -8,13 +8,18 @@ the clients they are given. `gather_case` adds the Mediation ticket of the case
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from pydantic import ValidationError
 
 from app.marketplace.client import MarketplaceClient
 from app.routing import Policy, TicketFacts
+from app.routing.policy_schema import AgentField
 from app.worker.followup import LinkSearch, find_mediation_ticket
-from app.worker.ticket_view import day_of, field_value
+from app.worker.ticket_view import day_of, field_value, value_by_title
 from app.zendesk import Priority, UnknownName, ZendeskCatalog, ZendeskClient
 
 CHANNELS = {
@@ -119,7 +124,81 @@ def facts_from(
     if reasons:
         reasons = reasons if isinstance(reasons, list) else [reasons]
         facts["dispute"] = facts.get("dispute", {}) | {"reasons": reasons}
+    found, unreadable = agent_facts(ticket, policy, catalog)
+    for path, value in found.items():  # the agent's word takes precedence over the directory
+        set_path(facts, path, value)
+    if unreadable:
+        facts["unreadable"] = unreadable
     return TicketFacts.model_validate(facts)
+
+
+def set_path(facts: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `a.b.c` in nested dicts, creating (or replacing non-dict) parts on the way."""
+    *parents, leaf = dotted.split(".")
+    node = facts
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[leaf] = value
+
+
+def agent_facts(
+    ticket: dict[str, Any], policy: Policy, catalog: ZendeskCatalog
+) -> tuple[dict[str, Any], list[str]]:
+    """Pure: the policy's `agent_fields` read off the ticket -> (fact path -> value, problems).
+
+    Data-driven: each field's `fact` says where its value goes. A value that cannot be read
+    (an option the policy does not list, a malformed date or number) is reported as
+    "<field title>: <why>", never guessed.
+    """
+    found: dict[str, Any] = {}
+    problems: list[str] = []
+    for spec in policy.agent_fields.values():
+        raw = value_by_title(ticket, spec.title, catalog)
+        if raw is None:
+            continue
+        try:
+            value = read_agent_value(spec, raw)
+            TicketFacts.model_validate(_probe(spec.fact, value))
+        except (ValueError, ValidationError) as error:
+            problems.append(f"{spec.title}: {_why(error)}")
+            continue
+        found[spec.fact] = value
+    return found, problems
+
+
+def read_agent_value(spec: AgentField, raw: Any) -> Any:
+    text = str(raw).strip()
+    if spec.type == "tagger":
+        if text not in spec.options:
+            known = ", ".join(spec.options)
+            raise ValueError(f"unknown option {text!r} (known: {known})")
+        return spec.options[text]
+    if spec.type == "date":
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if spec.type in ("decimal", "integer"):
+        try:
+            return str(Decimal(text)) if spec.type == "decimal" else int(text)
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"{text!r} is not a number") from None
+    return text
+
+
+def _probe(path: str, value: Any) -> dict[str, Any]:
+    probe: dict[str, Any] = {"ticket": {"id": 0}}
+    set_path(probe, path, value)
+    return probe
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{first.get('input')!r} is not accepted ({first.get('msg')})"
+    return str(error)
 
 
 async def gather(

@@ -154,6 +154,7 @@ class MergeRepair:
     loops: LoopGuard
     metrics: MergeMetrics | None = None
     link: Callable[[int], str] | None = None
+    zendesk_subdomain: str | None = None  # agent links in the notes
 
     # -- detection -------------------------------------------------------------
 
@@ -387,6 +388,7 @@ class MergeRepair:
             data["inquiry"] = "follow_up"
         data["linked_mediation_ticket"] = {"id": int(target["id"]), "status": target.get("status")}
         data["merge"] = None
+        data["zendesk_subdomain"] = self.zendesk_subdomain
         decision = decide(TicketFacts.model_validate(data), self.policy, today)
         notes = [n.body for n in decision.notes if n.ticket_id == int(target["id"])]
         if not notes and decision.path == "with_mediation_reassign":

@@ -36,12 +36,15 @@ from app.worker.facts import gather_case
 from app.worker.followup import LinkSearch, annotate
 from app.worker.intents import IntentLog, WriteIntent
 from app.worker.merge_repair import MergeRepair, RepairOutcome, is_merge_event
+from app.worker.ownership import Verdict, judge, last_hand_off
 from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.plan import (
     TicketWrite,
     decision_marker,
+    facts_key,
     linked_ticket_ids,
     plan_linked_note,
+    plan_reply,
     plan_ticket_write,
     recorded_decision_marker,
 )
@@ -50,6 +53,9 @@ from app.zendesk import Conflict, Priority, ZendeskClient
 
 log = logging.getLogger("app.worker")
 MAX_REDECIDES = 3
+# Notes that quote the user's words (description, latest public comment): read the comments.
+QUOTING_NOTES = ("forwarding", "client_retention", "mediation_update")
+HISTORY_LIMIT = 20
 
 
 class ConflictStorm(Exception):
@@ -112,6 +118,7 @@ class Pipeline:
     clock: Callable[[], datetime] = utc_now
     merge_metrics: MergeMetrics | None = None
     pingpong: PingPongLimits = field(default_factory=PingPongLimits)
+    zendesk_subdomain: str | None = None  # for the agent links in notes
 
     @property
     def loops(self) -> LoopGuard:
@@ -133,6 +140,7 @@ class Pipeline:
             loops=self.loops,
             metrics=self.merge_metrics,
             link=self._ticket_url,
+            zendesk_subdomain=self.zendesk_subdomain,
         )
 
     def _ticket_url(self, ticket_id: int) -> str:
@@ -164,13 +172,21 @@ class Pipeline:
         facts, link = await gather_case(
             ticket, self.policy, catalog, self.marketplace, self.zendesk, priority
         )
-        decision = annotate(decide(facts, self.policy, today), link, ticket_id)
+        facts = facts.model_copy(update={"zendesk_subdomain": self.zendesk_subdomain})
+        facts, decided = await self._decide(ticket, facts, today, priority)
+        decision = annotate(decided, link, ticket_id)
         loops = self.loops
         seen = {ticket_id: list(ticket.get("tags") or [])}
         if not deadline and await loops.is_echo(ticket):
             why = "the ticket is as the service's own last update left it (an echo)"
             decision = _traced(decision, "loop_guard", "hold", why)
             return Evaluation(ticket_id, facts, decision, [], link=link, held=why, seen=seen)
+        owner = await self._ownership(ticket, decision, today, group_name(ticket, catalog))
+        if owner.hold:
+            decision = _traced(decision, "ownership", "hold", owner.hold)
+            held = {"held": owner.hold, "owned_since": owner.owned_since}
+            decision = decision.model_copy(update={"ownership": held})
+            return Evaluation(ticket_id, facts, decision, [], link=link, held=owner.hold, seen=seen)
         writes = []
         for linked_id in linked_ticket_ids(decision, ticket_id):
             linked = (await self.zendesk.get_ticket(linked_id, priority=priority))["ticket"]
@@ -178,8 +194,13 @@ class Pipeline:
             note = plan_linked_note(decision, linked)
             if note:
                 writes.append(PlannedWrite(note, linked["updated_at"]))
+        reply = plan_reply(decision, ticket)
+        if reply:
+            writes.append(PlannedWrite(reply, ticket["updated_at"]))
         macro = await self._macro_changes(decision, ticket, priority)
-        own = plan_ticket_write(decision, ticket, self.policy, catalog, macro)
+        own = plan_ticket_write(
+            decision, ticket, self.policy, catalog, macro, keep_place=owner.keep_place
+        )
         verdict = await loops.judge(
             own, ticket, decision.queue, self.clock(), group_name(ticket, catalog)
         )
@@ -190,6 +211,44 @@ class Pipeline:
         return Evaluation(
             ticket_id, facts, decision, writes, link=link, held=verdict.hold, seen=seen
         )
+
+    async def _decide(
+        self, ticket: dict[str, Any], facts: TicketFacts, today: date, priority: Priority
+    ) -> tuple[TicketFacts, Decision]:
+        """Decide; when a note quotes the user, read the latest public comment and decide
+        again with it (pure both times; the comment is not a case fact, so not in the key)."""
+        decision = self._decision(facts, today)
+        kinds = "+".join(note.kind for note in decision.notes)
+        if any(kind in kinds for kind in QUOTING_NOTES):
+            latest = await self._latest_public_comment(ticket, priority)
+            if latest:
+                part = facts.ticket.model_copy(update={"latest_public_comment": latest})
+                facts = facts.model_copy(update={"ticket": part})
+                decision = self._decision(facts, today)
+        return facts, decision
+
+    def _decision(self, facts: TicketFacts, today: date) -> Decision:
+        key = facts_key(facts.model_dump(mode="json", exclude_none=True))
+        return decide(facts, self.policy, today).model_copy(update={"facts_key": key})
+
+    async def _latest_public_comment(self, ticket: dict[str, Any], priority: Priority) -> str:
+        """The requester's latest public comment after the description (not our replies)."""
+        comments = await self.zendesk.list_comments(int(ticket["id"]), priority=priority)
+        requester = ticket.get("requester_id")
+        public = [
+            c
+            for c in comments
+            if c.get("public") and (requester is None or c.get("author_id") == requester)
+        ]
+        return str(public[-1].get("body") or "") if len(public) > 1 else ""
+
+    async def _ownership(
+        self, ticket: dict[str, Any], decision: Decision, today: date, group: str | None
+    ) -> Verdict:
+        """Whether the service may act on a ticket it handed to a queue (ownership.py)."""
+        history = await self.store.decisions_for_ticket(int(ticket["id"]), limit=HISTORY_LIMIT)
+        hand_off = last_hand_off(history)
+        return judge(hand_off, decision.facts_key, ticket, group, self.policy, today)
 
     async def record(
         self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
@@ -282,14 +341,17 @@ class Pipeline:
         # markers are already there, so the retry writes only what is missing.
         done = []
         intent = await self.keep_intent(event, evaluation)
+        stamps: dict[int, str] = {}  # a second update of one ticket (reply, then decision)
         for planned in evaluation.writes:
             answer = await self.zendesk.update_ticket(
                 planned.write.ticket_id,
                 planned.write.changes,
-                updated_stamp=planned.updated_stamp,
+                updated_stamp=stamps.get(planned.write.ticket_id, planned.updated_stamp),
                 priority=priority,
             )
             stamp = (answer.get("ticket") or {}).get("updated_at")
+            if stamp:
+                stamps[planned.write.ticket_id] = str(stamp)
             done.append(planned.as_json() | {"result": "ok", "updated_at": stamp, "intent": intent})
             # Remember at once: the echo of this write may arrive before the record.
             await self.loops.remember_write(planned.write.ticket_id, stamp)
@@ -376,4 +438,5 @@ def pipeline_for(services: Services) -> Pipeline:
         policy=services.policy,
         clock=services.clock,
         merge_metrics=merge_metrics(services.metrics),
+        zendesk_subdomain=services.settings.zendesk_subdomain,
     )

@@ -5,6 +5,14 @@ together. Each applied decision leaves a marker tag (`triage_d_<hash>` of what
 it does); a decision whose marker is already on the ticket was applied before
 and writes nothing, so redeliveries, replays and the echo of our own update
 are no-ops, and a human who moves the ticket afterwards is not overruled.
+
+The marker (`recorded_decision_marker`, the one place it is computed) names the
+effect: queue, status, form, macro, fields, the tags added, the kinds of the
+notes (never their text, which holds dates), whether a public reply goes out,
+and the key of the case facts it was decided on (`facts_key`). So the same
+decision on a later day has the same marker and writes nothing. A public reply
+is its own update before the main one (Zendesk takes one comment per update),
+marked `triage_r_<same hash>` so a retry never sends it twice.
 """
 
 from __future__ import annotations
@@ -20,7 +28,12 @@ from app.worker.ticket_view import option_tag
 from app.zendesk import ZendeskCatalog
 
 MARKER_PREFIX = "triage_d_"
+REPLY_PREFIX = "triage_r_"
 NOTE_SEPARATOR = "\n\n---\n\n"
+SOLVED = "solved"
+# Parts of the facts that say what the case is; the ticket's own state (group, status,
+# tags, text) is left out, so our own write and the user's next message change nothing.
+CASE_FACTS_EXCLUDE = {"ticket", "zendesk_subdomain", "linked_mediation_search"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +50,50 @@ def decision_marker(decision: Decision) -> str:
 
 
 def recorded_decision_marker(decision: dict[str, Any]) -> str:
-    """The marker of a decision as the store keeps it (JSON): the same as `decision_marker`."""
-    effect = {k: decision.get(k) for k in ("queue", "status", "form", "macro", "tags", "fields")}
-    effect["notes"] = [n.get("body") for n in decision.get("notes") or []]
+    """The marker of a decision as the store keeps it (JSON): the same as `decision_marker`.
+    What it does, never why nor date-dependent text: queue, status, form, macro, fields,
+    tags added, note kinds, reply, case facts."""
+    effect = {k: decision.get(k) for k in ("queue", "status", "form", "macro", "fields")}
+    effect["tags"] = sorted((decision.get("tags") or {}).get("add") or [])
+    effect["notes"] = [
+        [n.get("ticket_id"), n.get("kind") or ""] for n in decision.get("notes") or []
+    ]
+    effect["reply"] = bool(decision.get("public_reply"))
+    effect["facts"] = decision.get("facts_key")
     digest = hashlib.sha256(json.dumps(effect, sort_keys=True, default=str).encode())
     return MARKER_PREFIX + digest.hexdigest()[:12]
+
+
+def facts_key(facts: dict[str, Any]) -> str:
+    """A short hash of the case facts (JSON of `TicketFacts`, ticket state excluded)."""
+    case = {k: v for k, v in facts.items() if k not in CASE_FACTS_EXCLUDE and v is not None}
+    linked = case.get("linked_mediation_ticket")
+    if isinstance(linked, dict):
+        case["linked_mediation_ticket"] = {k: v for k, v in linked.items() if v is not None}
+    return hashlib.sha256(json.dumps(case, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def reply_marker(marker: str) -> str:
+    return REPLY_PREFIX + marker.removeprefix(MARKER_PREFIX)
+
+
+def plan_reply(decision: Decision, ticket: dict[str, Any]) -> TicketWrite | None:
+    """The public reply to the requester, before the decision's own update; None when the
+    decision has none, or it was sent (its marker is on the ticket)."""
+    marker = decision_marker(decision)
+    tags = set(ticket.get("tags") or [])
+    if not decision.public_reply or marker in tags or reply_marker(marker) in tags:
+        return None
+    changes = {
+        "comment": {"body": decision.public_reply, "public": True},
+        "tags": sorted(tags | {reply_marker(marker)}),
+    }
+    return TicketWrite(int(ticket["id"]), changes, reply_marker(marker), ["public reply"])
+
+
+def _answered(decision: Decision, ticket: dict[str, Any], marker: str) -> bool:
+    """A public reply goes (or went) out with this decision."""
+    return bool(decision.public_reply) or reply_marker(marker) in (ticket.get("tags") or [])
 
 
 def carries_marker(tags: Iterable[object], decision: dict[str, Any]) -> bool:
@@ -92,20 +144,27 @@ def plan_ticket_write(
     policy: Policy,
     catalog: ZendeskCatalog,
     macro: dict[str, Any] | None = None,
+    keep_place: bool = False,
 ) -> TicketWrite | None:
-    """The update for the decided ticket, or None when nothing would change."""
+    """The update for the decided ticket, or None when nothing would change.
+
+    `keep_place`: an agent moved the ticket since the service's hand-off, so group and
+    status stay as the agent left them. A ticket is never solved without a public reply.
+    """
     marker = decision_marker(decision)
     if marker in (ticket.get("tags") or []):
         return None
     changes: dict[str, Any] = {}
     summary: list[str] = []
-    queue = decision.queue
+    queue = None if keep_place else decision.queue
     if queue:
         group_id = catalog.group_id(policy.queues[queue].group)
         if ticket.get("group_id") != group_id:
             changes |= {"group_id": group_id, "assignee_id": None}
             summary.append(f"group -> {queue}")
-    status = decision.status
+    status = None if keep_place else decision.status
+    if status == SOLVED and not _answered(decision, ticket, marker):
+        status = None  # never solved without an answer (routing keeps it open; this is the net)
     if status and status != str(ticket.get("status", "")).lower():
         changes["status"] = status
         summary.append(f"status -> {status}")
@@ -133,7 +192,8 @@ def plan_ticket_write(
     if macro and macro.get("macro_id"):
         changes["macro_id"] = macro["macro_id"]
         summary.append(f"macro {decision.macro}")
-    changes["tags"] = sorted(after | {marker})
+    sent = {reply_marker(marker)} if decision.public_reply else set()
+    changes["tags"] = sorted(after | {marker} | sent)
     return TicketWrite(ticket_id=int(ticket["id"]), changes=changes, marker=marker, summary=summary)
 
 

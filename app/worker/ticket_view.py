@@ -23,6 +23,12 @@ def field_value(ticket: dict[str, Any], key: str, policy: Policy, catalog: Zende
     title = policy.ticket_fields.get(key)
     if title is None:
         return None
+    return value_by_title(ticket, title, catalog)
+
+
+def value_by_title(ticket: dict[str, Any], title: str, catalog: ZendeskCatalog) -> Any:
+    """The option name(s) or text of the field titled `title`; an option tag the field does not
+    list comes back as the tag itself (the caller reports it, never guesses)."""
     try:
         info = catalog.field(title)
     except UnknownName:

@@ -44,6 +44,16 @@ class AdminMixin(ZendeskEndpoints):
             raise MalformedResponse(200, "<signing secret response withheld>", None, "GET", path)
         return secret
 
+    async def create_ticket_field(self, ticket_field: dict[str, Any]) -> dict[str, Any]:
+        """POST /ticket_fields (admin): a custom ticket field, options with name and tag."""
+        body = await self._request(
+            "POST",
+            "/ticket_fields",
+            json={"ticket_field": ticket_field},
+            expect={"ticket_field": dict},
+        )
+        return as_dict(body["ticket_field"])
+
     async def list_triggers(self) -> list[dict[str, Any]]:
         return await self._list("/triggers", "triggers")
 

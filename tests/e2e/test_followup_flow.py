@@ -17,6 +17,8 @@ import httpx
 from tests.e2e.conftest import event_status, send, ticket_writes, wait_for
 
 DISPUTE_FORM = "Dispute Ticket Form - Escalate from CS"
+AGENT_LINK = "https://acme.zendesk.com/agent/tickets/"
+PUBLIC_REPLY_START = "Thank you for following up. Your case is with our Mediation team"
 
 
 def today() -> date:
@@ -39,6 +41,8 @@ class Desk:
         options = {
             o["name"]: o["value"] for o in self.fields[title].get("custom_field_options") or []
         }
+        if isinstance(value, list):  # a multiselect
+            return [options.get(v, v) for v in value]
         return options.get(value, value)
 
     def market(
@@ -153,6 +157,11 @@ class Desk:
         comments = self.zd.get(f"/api/v2/tickets/{ticket_id}/comments").json()["comments"]
         return [c["body"] for c in comments if not c["public"]]
 
+    def public_replies(self, ticket_id: int) -> list[str]:
+        """The public comments after the ticket's first (its description)."""
+        comments = self.zd.get(f"/api/v2/tickets/{ticket_id}/comments").json()["comments"]
+        return [str(c["body"]) for c in comments if c["public"]][1:]
+
     def group(self, ticket_id: int) -> str | None:
         return self.group_names.get(self.ticket(ticket_id)["group_id"])
 
@@ -184,17 +193,20 @@ def test_follow_up_with_open_mediation_ticket(zd: httpx.Client, api: httpx.Clien
     on_mediation = desk.notes(mediation["id"])
     assert len(on_mediation) == 1
     note = on_mediation[0]
-    assert note.startswith("[Client Support]")  # [TEAM]
-    assert "[C-FU1]" in note  # [CONTRACT #]
-    assert "follows up on the dispute" in note  # [DETAILS]
-    assert f"/requests/{follow_up['id']}]" in note  # [ZD TICKET #]
+    assert note.startswith("[TEAM] Customer Support\n")
+    assert "\n[CONTRACT #] C-FU1\n" in note
+    assert "\n[DETAILS] Client follows up on the dispute" in note
+    assert note.endswith(f"\n[ZD TICKET #] {AGENT_LINK}{follow_up['id']}")
     on_follow_up = desk.notes(follow_up["id"])
     assert len(on_follow_up) == 1
-    assert f"/requests/{mediation['id']}" in on_follow_up[0]
+    assert f"Mediation ticket: {AGENT_LINK}{mediation['id']}" in on_follow_up[0]
     assert 'Contract ID "C-FU1"' in on_follow_up[0]  # how it was found
     assert f"found Mediation ticket #{mediation['id']}" in on_follow_up[0]
     after = desk.ticket(follow_up["id"])
     assert after["status"] == "solved"
+    # solved only with an answer: the public reply from the policy's template
+    replies = desk.public_replies(follow_up["id"])
+    assert len(replies) == 1 and replies[0].startswith(PUBLIC_REPLY_START)
     assert "triage_path_with_mediation_note" in after["tags"]
     record = decisions(api, follow_up["id"])[0]
     assert record["decision"]["path"] == "with_mediation_note"
@@ -223,8 +235,8 @@ def test_follow_up_with_solved_mediation_ticket_goes_to_hv_mediation(
     assert desk.notes(mediation["id"]) == []  # "do not do the above process"
     notes = desk.notes(follow_up["id"])
     assert len(notes) == 1
-    assert notes[0].startswith("[Client Support]")
-    assert f"/requests/{follow_up['id']}]" in notes[0]
+    assert "\n[TEAM] Customer Support\n" in notes[0]
+    assert f"[ZD TICKET #] {AGENT_LINK}{follow_up['id']}" in notes[0]
     assert f"#{mediation['id']} (solved" in notes[0]
     after = desk.ticket(follow_up["id"])
     assert desk.group(follow_up["id"]) == "HV Mediation Tier 1"
@@ -282,7 +294,7 @@ def test_duplicate_deliveries_and_echoes_write_once(zd: httpx.Client, api: httpx
     assert len(desk.notes(mediation["id"])) == 1
     assert len(desk.notes(follow_up["id"])) == 1
     assert ticket_writes(zd, mediation["id"]) == 1
-    assert ticket_writes(zd, follow_up["id"]) == 1
+    assert ticket_writes(zd, follow_up["id"]) == 2  # the public reply, then the decision
     assert [d["outcome"] for d in decisions(api, follow_up["id"])] == ["noop", "noop", "applied"]
     assert [d["outcome"] for d in decisions(api, mediation["id"])] == ["noop"]
 
@@ -321,9 +333,12 @@ def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client,
     puts = [r for r in requests if r["method"] == "PUT"]
     assert [r["status"] for r in puts if r["path"].endswith(f"/{mediation['id']}")] == [200]
     record = decisions(api, follow_up["id"])[0]
-    # the first attempt's note is recorded with the retry's write (its write intent)
-    assert [w["ticket_id"] for w in record["writes"]] == [mediation["id"], follow_up["id"]]
-    assert [bool(w.get("recovered")) for w in record["writes"]] == [True, False]
+    # the first attempt's note is recorded with the retry's writes (its write intent); the
+    # retry sends the public reply, then the decision's own update
+    ids = [w["ticket_id"] for w in record["writes"]]
+    assert ids == [mediation["id"], follow_up["id"], follow_up["id"]]
+    assert [bool(w.get("recovered")) for w in record["writes"]] == [True, False, False]
+    assert len(desk.public_replies(follow_up["id"])) == 1
 
 
 def test_several_open_mediation_tickets_ask_the_agent(zd: httpx.Client, api: httpx.Client):

@@ -75,7 +75,8 @@ def test_ticket_merged_into_mediation_ticket_is_repaired_once(zd: httpx.Client, 
     assert "Ada Client, ada@example.com" in note  # the source's requester
     assert "Any news on my dispute C-MR1?" in note  # its content
     # The follow-up flow's note, as if the macro had been used on the merged ticket.
-    assert "[Client Support]\n[C-MR1]" in note and f"/requests/{agent['id']}]" in note
+    assert "[TEAM] Customer Support\n[CONTRACT #] C-MR1" in note
+    assert f"/agent/tickets/{agent['id']}" in note
     after = desk.ticket(mediation["id"])
     assert "triage_merged_into_mediation" in after["tags"]
     assert f"triage_mrgin_{agent['id']}" in after["tags"]

@@ -35,46 +35,33 @@ def trigger_moves_back(zd: httpx.Client, desk: Desk, ticket_id: int) -> None:
     ).raise_for_status()
 
 
-def test_two_group_ping_pong_is_stopped(zd: httpx.Client, api: httpx.Client):
+def test_two_group_ping_pong_is_stopped_by_ownership(zd: httpx.Client, api: httpx.Client) -> None:
+    """A trigger (or an agent) moving the ticket back after the hand-off owns it: with no
+    new facts the service never moves it again, so no round trip starts at all."""
     desk = Desk(zd)
     ticket = create_case(zd, hourly_case())
     tid = ticket["id"]
     groups_seen = []
-    for _ in range(5):  # the service and the trigger bounce the ticket
+    for _ in range(5):  # the trigger moves it back after every event
         process(api, zd, tid)
         groups_seen.append(desk.group(tid))
         trigger_moves_back(zd, desk, tid)
 
-    assert service_group_writes(api, tid) == 3  # PingPongLimits.max_group_writes
-    assert groups_seen[:3] == ["Mediation_Tier_1_CX420"] * 3
-    assert groups_seen[3:] == ["Customer Support"] * 2  # no longer fought
-    pingpong_notes = [n for n in desk.notes(tid) if n.startswith(PINGPONG_NOTE)]
-    assert len(pingpong_notes) == 1, "the human is told once"
-    assert "moved it to Mediation_Tier_1_CX420 3 times" in pingpong_notes[0]
+    assert service_group_writes(api, tid) == 1
+    assert groups_seen == ["Mediation_Tier_1_CX420"] + ["Customer Support"] * 4
+    assert [n for n in desk.notes(tid) if n.startswith(PINGPONG_NOTE)] == []
+    # Events of one ticket state within the same second share a dedupe key: 2 to 5 decisions.
     outcomes = [d["outcome"] for d in decisions(api, tid)][::-1]
-    # 3 group changes, the ping-pong note, then the decision is on hold.
-    assert outcomes == ["applied"] * 4 + ["noop"]
+    assert len(outcomes) >= 2 and outcomes == ["applied"] + ["noop"] * (len(outcomes) - 1)
     holds = [
         step["why"]
-        for d in decisions(api, tid)[:2]
+        for d in decisions(api, tid)[:-1]
         for step in d["decision"]["trace"]
-        if step["step"] == "loop_guard"
+        if step["step"] == "ownership"
     ]
-    assert len(holds) == 2
-    metrics = api.get("/metrics").text
-    assert "triage_pingpong_stopped_total 1.0" in metrics
-
-
-def test_pingpong_tag_is_set_with_the_note(zd: httpx.Client, api: httpx.Client):
-    desk = Desk(zd)
-    tid = create_case(zd, hourly_case())["id"]
-    for _ in range(3):
-        process(api, zd, tid)
-        trigger_moves_back(zd, desk, tid)
-    process(api, zd, tid)
-    after = desk.ticket(tid)
-    assert "triage_pingpong" in after["tags"]
-    assert desk.group(tid) == "Customer Support"
+    assert len(holds) == len(outcomes) - 1
+    assert all(h.startswith("held: owned by agent since ") for h in holds)
+    assert len(set(holds)) == 1, "the same 'since' each time"
 
 
 def test_echo_of_a_note_on_an_unrouted_mediation_ticket_writes_nothing(
@@ -91,7 +78,7 @@ def test_echo_of_a_note_on_an_unrouted_mediation_ticket_writes_nothing(
     process(api, zd, mediation["id"])  # the trigger fired by our note
     process(api, zd, follow_up["id"])  # the trigger fired by our solve
     assert ticket_writes(zd, mediation["id"]) == 1
-    assert ticket_writes(zd, follow_up["id"]) == 1
+    assert ticket_writes(zd, follow_up["id"]) == 2  # the public reply, then the decision
     echo = decisions(api, mediation["id"])[0]
     assert echo["outcome"] == "noop"
     assert any(s["step"] == "loop_guard" for s in echo["decision"]["trace"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.sandbox.context import Json
 from app.sandbox.http import StateDep, member, ok, parse_ids, read_json
@@ -86,6 +86,18 @@ def _shower(kind: str, singular: str) -> Callable[[int, StateDep], Awaitable[JSO
         return ok({singular: record})
 
     return show_record
+
+
+@router.post("/ticket_fields")
+async def create_ticket_field(request: Request, state: StateDep) -> JSONResponse:
+    data = member(await read_json(request), "ticket_field")
+    return ok({"ticket_field": state.directory.create_ticket_field(data)}, 201)
+
+
+@router.delete("/ticket_fields/{field_id}")
+async def delete_ticket_field(field_id: int, state: StateDep) -> Response:
+    state.directory.delete_ticket_field(field_id)
+    return Response(status_code=204)
 
 
 for _kind, _singular in KINDS.items():

@@ -53,7 +53,8 @@ TRIGGER_BODY: dict[str, str] = {
 
 WEBHOOK_FIELDS = ("endpoint", "http_method", "request_format", "status", "subscriptions")
 
-Kind = Literal["webhook", "trigger"]
+Kind = Literal["field", "webhook", "trigger"]
+APPLY_ORDER: dict[str, int] = {"field": 0, "webhook": 1, "trigger": 2}
 Action = Literal["create", "update", "unchanged", "conflict"]
 
 
@@ -203,6 +204,47 @@ def plan_install(
         desired_trigger(names, webhook_id, policy, service_user_id, inquiry_field_id),
     )
     return [webhook, trigger]
+
+
+def plan_fields(existing: Sequence[Mapping[str, Any]], policy: Policy) -> list[Change]:
+    """The policy's agent fields (facts only an agent can establish): each created when no
+    field has its title; one of another type is a conflict the installer does not resolve.
+
+    Pure. An agent filling one in is a ticket change, so the trigger above notifies the
+    service, which decides again on the new fact.
+    """
+    changes = []
+    for key, spec in policy.agent_fields.items():
+        found = [f for f in existing if f.get("title") == spec.title]
+        if not found:
+            changes.append(_new_field(key, spec.title, spec.type, list(spec.options)))
+            continue
+        ident = str(found[0].get("id"))
+        if found[0].get("type") != spec.type:
+            reason = (
+                f"ticket field {spec.title!r} (#{ident}) is a {found[0].get('type')} field; "
+                f"the policy's agent_fields.{key} needs {spec.type}: rename one of them"
+            )
+            changes.append(Change("field", "conflict", spec.title, ident, reason=reason))
+        else:
+            changes.append(Change("field", "unchanged", spec.title, ident))
+    return changes
+
+
+def _new_field(key: str, title: str, kind: str, options: list[str]) -> Change:
+    payload: dict[str, Any] = {"type": kind, "title": title, "description": MANAGED}
+    lines = [f"type {kind}"]
+    if options:
+        payload["custom_field_options"] = [
+            {"name": name, "value": f"{key}__{_tag_part(name)}"} for name in options
+        ]
+        lines += [f"option {name}" for name in options]
+    diff = (FieldChange("field", (), tuple(lines)),)
+    return Change("field", "create", title, payload=payload, fields=diff)
+
+
+def _tag_part(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower())
 
 
 def _plan_webhook(existing: Sequence[Mapping[str, Any]], desired: dict[str, Any]) -> Change:
@@ -361,6 +403,7 @@ class InstallTarget(Protocol):
     async def create_trigger(self, trigger: dict[str, Any]) -> dict[str, Any]: ...
     async def update_trigger(self, trigger_id: int, trigger: dict[str, Any]) -> dict[str, Any]: ...
     async def list_ticket_fields(self) -> list[dict[str, Any]]: ...
+    async def create_ticket_field(self, ticket_field: dict[str, Any]) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -387,7 +430,7 @@ async def apply_plan(client: InstallTarget, changes: Sequence[Change]) -> Instal
     result = InstallResult(list(changes))
     if result.conflicts:
         raise InstallError("; ".join(c.reason for c in result.conflicts), result)
-    ordered = sorted(changes, key=lambda c: c.kind != "webhook")
+    ordered = sorted(changes, key=lambda c: APPLY_ORDER[c.kind])
     for change in ordered:
         try:
             await _apply(client, change, result)
@@ -402,6 +445,10 @@ async def apply_plan(client: InstallTarget, changes: Sequence[Change]) -> Instal
 
 async def _apply(client: InstallTarget, change: Change, result: InstallResult) -> None:
     payload = dict(change.payload)
+    if change.kind == "field":
+        if change.action == "create":
+            await client.create_ticket_field(payload)
+        return
     if change.kind == "webhook":
         if change.action == "create":
             created = await client.create_webhook(payload)
@@ -484,7 +531,7 @@ async def install(
             "is not in the account: run check-config"
         )
     try:
-        changes = plan_install(
+        changes = plan_fields(fields, policy) + plan_install(
             webhooks,
             triggers,
             service_url,
@@ -625,7 +672,10 @@ def _summary(result: InstallResult) -> str:
             f"{count['unchanged']} unchanged; nothing was written\n{who}"
         )
     if not result.applied:
-        return f"nothing to change: the webhook and the trigger are installed as planned\n{who}"
+        return (
+            "nothing to change: the agent fields, the webhook and the trigger are installed "
+            f"as planned\n{who}"
+        )
     return (
         f"created {count['create']}, updated {count['update']}, "
         f"unchanged {count['unchanged']}\n{who}"

@@ -26,6 +26,7 @@ ELIGIBLE = {
     },
     "client": {"username": "acme", "segment": "VSB"},
     "freelancer": {"username": "jo", "badge": "none"},
+    "dispute": {"reasons": ["Manual Time"]},  # required for an escalation
 }
 PAST_WINDOW = ELIGIBLE | {"ticket": {"id": 12, "channel": "email"}}
 

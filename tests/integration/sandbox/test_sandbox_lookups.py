@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.routing import default_policy_path, load_policy
 from tests.integration.sandbox.sandbox_helpers import SERVICE_USER
 
 GROUPS = [
@@ -36,7 +37,7 @@ def test_seeded_groups_forms_brands_with_stable_ids(zd):
 
 def test_seeded_ticket_fields_and_option_tags(zd):
     fields = {f["title"]: f for f in zd.get("/api/v2/ticket_fields").json()["ticket_fields"]}
-    assert list(fields) == [
+    assert list(fields)[:9] == [
         "Contract ID",
         "Client Username",
         "FL Username",
@@ -47,7 +48,10 @@ def test_seeded_ticket_fields_and_option_tags(zd):
         "Inquiry Type",
         "Requester Role",
     ]
-    assert [f["id"] for f in fields.values()] == list(range(900000001, 900000010))
+    # then the shipped policy's agent fields, as install-zendesk creates them
+    policy = load_policy(default_policy_path())
+    assert list(fields)[9:] == [spec.title for spec in policy.agent_fields.values()]
+    assert [f["id"] for f in fields.values()] == list(range(900000001, 900000001 + len(fields)))
     assert fields["Contract ID"]["type"] == "text"
     assert fields["Dispute Reasons"]["type"] == "multiselect"
     options = {o["name"]: o["value"] for o in fields["Dispute Type"]["custom_field_options"]}

@@ -73,6 +73,21 @@ def test_cli_check_config_names_a_missing_group_and_exits_1(cli_env, tmp_path: P
     assert f"{len(policy_names()) - 1} found, 1 missing" in result.stdout
 
 
+def test_cli_check_config_fails_when_an_agent_field_is_missing(
+    cli_env: dict[str, str], zd: Any
+) -> None:
+    """The policy's agent fields are checked like every other name: one deleted from the
+    account (install-zendesk not run since) is named, with its options, and exits 1."""
+    fields = zd.get("/api/v2/ticket_fields").json()["ticket_fields"]
+    gone = next(f for f in fields if f["title"] == "In-product Dispute Filed On")
+    zd.delete(f"/api/v2/ticket_fields/{gone['id']}").raise_for_status()
+    result = CliRunner().invoke(cli, ["check-config"], env=cli_env_for(cli_env))
+    assert result.exit_code == 1, result.output
+    missing = [line for line in result.stdout.splitlines() if "MISSING" in line]
+    assert len(missing) == 1
+    assert re.match(r"fields\s+In-product Dispute Filed On\s+MISSING", missing[0])
+
+
 def test_cli_check_config_reports_an_agents_role_and_what_it_cannot_do(
     cli_env: dict[str, str], sandbox: Any
 ) -> None:

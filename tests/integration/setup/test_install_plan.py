@@ -26,6 +26,7 @@ from app.zendesk.setup import (
     render_secret,
     webhook_endpoint,
 )
+from app.zendesk.setup.install import plan_fields
 
 URL = "https://triage.example.com"
 ENDPOINT = f"{URL}/webhooks/zendesk"
@@ -331,6 +332,30 @@ class FakeZendesk:
 
     async def list_ticket_fields(self) -> list[dict[str, Any]]:
         return []
+
+    async def create_ticket_field(self, ticket_field: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("create_ticket_field", ticket_field))
+        return {**ticket_field, "id": 900}
+
+
+def test_plan_fields_creates_missing_agent_fields_and_flags_a_type_clash(policy) -> None:
+    """Every policy agent field is planned: missing -> create (with its options as
+    name + tag), present -> unchanged, present with another type -> conflict."""
+    existing = [
+        {"id": 1, "title": "Dispute Closed", "type": "tagger"},
+        {"id": 2, "title": "Related RT Link", "type": "checkbox"},
+    ]
+    changes = {c.name: c for c in plan_fields(existing, policy)}
+    assert set(changes) == {spec.title for spec in policy.agent_fields.values()}
+    assert (changes["Dispute Closed"].action, changes["Dispute Closed"].id) == ("unchanged", "1")
+    assert changes["Related RT Link"].action == "conflict"
+    assert "needs text" in changes["Related RT Link"].reason
+    created = changes["AE Suspended by Mediation"]
+    assert created.action == "create" and created.payload["type"] == "tagger"
+    assert created.payload["custom_field_options"] == [
+        {"name": "Yes", "value": "suspended_by_mediation__yes"},
+        {"name": "No", "value": "suspended_by_mediation__no"},
+    ]
 
 
 def test_apply_creates_the_webhook_first_and_points_the_trigger_at_it(policy):

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
 from app.zendesk.setup import TRIGGER_BODY, InstallNames, get_me, install
+from app.zendesk.setup.install import Change
 from tests.integration.setup.install_helpers import (
     INQUIRY_FIELD_ID,
     SERVICE_USER_ID,
@@ -24,6 +25,12 @@ from tests.integration.setup.install_helpers import (
 
 URL = "https://triage.example.com"
 POLICY = load_policy(default_policy_path())
+FIELDS = len(POLICY.agent_fields)  # the sandbox account has them all (seeded)
+
+
+def hooks(changes: list[Change]) -> list[Change]:
+    """The webhook and trigger changes (agent fields are planned first)."""
+    return [c for c in changes if c.kind != "field"]
 
 
 def do_install(run, *, url: str = URL, dry_run: bool = False, names: InstallNames | None = None):
@@ -101,7 +108,7 @@ def test_second_run_changes_nothing(run, zd):
     clear_requests(zd)
     second = do_install(run)
     assert second.applied == []
-    assert [(c.action, c.id) for c in second.changes] == [
+    assert [(c.action, c.id) for c in hooks(second.changes)] == [
         ("unchanged", first.webhook_id),
         ("unchanged", first.trigger_id),
     ]
@@ -111,7 +118,7 @@ def test_second_run_changes_nothing(run, zd):
 
 def test_dry_run_writes_nothing(run, zd):
     result = do_install(run, dry_run=True)
-    assert [(c.kind, c.action) for c in result.changes] == [
+    assert [(c.kind, c.action) for c in hooks(result.changes)] == [
         ("webhook", "create"),
         ("trigger", "create"),
     ]
@@ -125,7 +132,7 @@ def test_dry_run_of_a_change_writes_nothing(run, zd):
     do_install(run)
     clear_requests(zd)
     result = do_install(run, url="https://moved.example.com", dry_run=True)
-    assert [c.action for c in result.changes] == ["update", "unchanged"]
+    assert [c.action for c in hooks(result.changes)] == ["update", "unchanged"]
     assert writes(zd) == []
 
 
@@ -191,7 +198,7 @@ def test_cli_installs_once_and_shows_the_secret_once(cli_env, zd, caplog):
     assert first.stdout.count(secret) == 1
     assert "WEBHOOK_SECRETS" in first.stdout
     assert re.search(r"create\s+webhook\s+Dispute triage", first.stdout)
-    assert "created 2, updated 0, unchanged 0" in first.stdout
+    assert f"created 2, updated 0, unchanged {FIELDS}" in first.stdout
     assert f"user {SERVICE_USER_ID} (Triage Service, triage@example.com)" in first.stdout
     assert all(secret not in r.getMessage() for r in caplog.records)
 
@@ -206,9 +213,35 @@ def test_cli_installs_once_and_shows_the_secret_once(cli_env, zd, caplog):
 def test_cli_dry_run_writes_nothing(cli_env, zd):
     result = invoke(cli_env, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "dry run: 2 to create, 0 to update, 0 unchanged; nothing was written" in result.stdout
+    assert (
+        f"dry run: 2 to create, 0 to update, {FIELDS} unchanged; nothing was written"
+        in result.stdout
+    )
     assert f"+ endpoint        {URL}/webhooks/zendesk" in result.stdout
     assert writes(zd) == []
+
+
+def test_cli_dry_run_lists_the_agent_fields_and_install_creates_a_missing_one(cli_env, zd):
+    """Every agent field of the policy is in the plan; one missing from the account is
+    planned for creation with its options, and created by the real run."""
+    fields = zd.get("/api/v2/ticket_fields").json()["ticket_fields"]
+    gone = next(f for f in fields if f["title"] == "Dispute Closed")
+    zd.delete(f"/api/v2/ticket_fields/{gone['id']}").raise_for_status()
+    clear_requests(zd)
+    dry = invoke(cli_env, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    for spec in POLICY.agent_fields.values():
+        action = "create" if spec.title == "Dispute Closed" else "unchanged"
+        assert re.search(rf"{action}\s+field\s+{re.escape(spec.title)}", dry.stdout), spec.title
+    assert "+ field" in dry.stdout and "option Yes" in dry.stdout
+    assert f"dry run: 3 to create, 0 to update, {FIELDS - 1} unchanged" in dry.stdout
+    assert writes(zd) == []
+    done = invoke(cli_env)
+    assert done.exit_code == 0, done.output
+    titles = {f["title"]: f for f in zd.get("/api/v2/ticket_fields").json()["ticket_fields"]}
+    created = titles["Dispute Closed"]
+    assert created["type"] == "tagger"
+    assert [o["name"] for o in created["custom_field_options"]] == ["Yes", "No"]
 
 
 def test_cli_does_not_need_webhook_secrets_yet_but_keeps_other_checks(cli_env):

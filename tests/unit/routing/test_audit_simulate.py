@@ -74,7 +74,11 @@ FINDINGS: list[tuple[str, dict[str, Any], str, str]] = [
             4,
             ticket={"id": 4, "channel": "chat", "created_on": "2024-06-09"},
             contract=hourly("closed", "2024-06-03"),
-            dispute={"manual_dispute_requested": True, "time_mostly_offline": True},
+            dispute={
+                "manual_dispute_requested": True,
+                "time_mostly_offline": True,
+                "reasons": ["Manual Time"],  # an escalation needs its Dispute Reasons
+            },
         ),
         "mediation_escalation",
         "No manual dispute",
@@ -141,6 +145,7 @@ FINDINGS: list[tuple[str, dict[str, Any], str, str]] = [
             contract=fixed(
                 "direct_contract", "closed", "0.00", payments=[], escrow_released_on="2024-06-07"
             ),
+            dispute={"reasons": ["No Deliverable / Performance"]},
         ),
         "mediation_escalation",
         "Direct Contract C-2",

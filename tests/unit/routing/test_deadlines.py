@@ -59,7 +59,7 @@ def test_running_refund_clock_in_plain_words() -> None:
     decision = run(refund_case(), now=D(2024, 5, 10))
     assert decision.path == "refund_request_pending"
     assert (
-        "Clock: The freelancer has until Tue 14 May 2024 to respond in-product; "
+        "Deadline: The freelancer has until Tue 14 May 2024 to respond in-product; "
         "after that the escrow goes back to the client." in note_of(decision)
     )
 
@@ -116,7 +116,7 @@ def test_close_first_advice_holds_while_the_mediation_window_runs() -> None:
 
 def test_decisions_without_a_clock_list_none() -> None:
     decision = run(facts_factory()())
-    assert decision.deadlines == [] and "Clock:" not in note_of(decision)
+    assert decision.deadlines == [] and "Deadline:" not in note_of(decision)
 
 
 def test_every_clock_of_the_policy_renders_both_ways() -> None:

@@ -25,13 +25,17 @@ TEAM = (
 )
 
 TEAM_CASES = [
-    case(f"team_{name}", TEAM, {"notes.0.body": Contains(f"[{team}]")}, **facts)
+    case(f"team_{name}", TEAM, {"notes.0.body": Contains(f"[TEAM] {team}\n")}, **facts)
     for name, team, facts in (
         ("phone", "Phone Support", {"ticket__channel": "phone"}),
-        ("chat", "Chat Support", {"ticket__channel": "chat"}),
+        ("chat", "Customer Support", {"ticket__channel": "chat"}),
         ("email_freelancer", "FL Support", {"requester_role": "freelancer"}),
-        ("email_client", "Client Support", {}),
-        ("web_unknown_role", "CS Support", {"ticket__channel": "web", "requester_role": None}),
+        ("email_client", "Customer Support", {}),
+        (
+            "web_unknown_role",
+            "Customer Support",
+            {"ticket__channel": "web", "requester_role": None},
+        ),
     )
 ]
 
@@ -41,43 +45,62 @@ def test_team_of_the_note(quote, facts, expect, now, policy):
     check(run(make(**facts), policy, now), expect)
 
 
-def test_mediation_note_format():
-    """'[TEAM] [CONTRACT #] [DETAILS] [ZD TICKET #]', on the Mediation ticket."""
-    decision = run(make(ticket__channel="phone"))
+def test_mediation_note_format() -> None:
+    """'[TEAM] [CONTRACT #] [DETAILS] [ZD TICKET #]' as labels, on the Mediation ticket, with
+    the agent's link to YOUR ticket and the user's words, one line each."""
+    decision = run(
+        make(
+            ticket__channel="phone",
+            ticket__description="He never\nsent the files",
+            ticket__latest_public_comment="Any news?",
+            zendesk_subdomain="acme",
+        )
+    )
     note = decision.notes[0]
     assert note.ticket_id == MEDIATION_TICKET_ID
-    team, contract, details, link = note.body.splitlines()
-    assert (team, contract) == ("[Phone Support]", "[C-1]")
-    assert details.startswith("[Client follows up on the dispute via phone") and details.endswith(
-        "]"
-    )
-    assert link == f"[https://support.upwork.com/requests/{TICKET_ID}]"
+    team, contract, details, description, latest, link = note.body.splitlines()
+    assert (team, contract) == ("[TEAM] Phone Support", "[CONTRACT #] C-1")
+    assert details.startswith("[DETAILS] Client follows up on the dispute via phone")
+    assert description == 'Description: "He never sent the files"'
+    assert latest == 'Latest public comment: "Any news?"'
+    assert link == f"[ZD TICKET #] https://acme.zendesk.com/agent/tickets/{TICKET_ID}"
 
 
-def test_own_ticket_gets_the_mediation_ticket_link():
+def test_own_ticket_gets_the_mediation_ticket_link() -> None:
     """'Leave an internal note on your ticket with the URL link for the Mediation ticket'."""
-    own = run(make()).notes[1]
+    own = run(make(zendesk_subdomain="acme")).notes[1]
     assert own.ticket_id == TICKET_ID
-    assert own.body.startswith(
-        f"Mediation ticket #{MEDIATION_TICKET_ID}: https://support.upwork.com/requests/99"
+    assert f"Mediation ticket: https://acme.zendesk.com/agent/tickets/{MEDIATION_TICKET_ID}" in (
+        own.body
     )
 
 
-def test_forwarding_note_format():
-    """'Quick summary of the issue / OBO profile link / Contract ID number'."""
+def test_forwarding_note_format() -> None:
+    """'Quick summary of the issue / OBO profile link / Contract ID number', both parties."""
     decision = run(facts_factory()())
-    summary, profile, contract = decision.notes[0].body.splitlines()
+    body = decision.notes[0].body
+    forwarding = body[body.index("Quick summary:") :].splitlines()
+    summary, description, profile, contract = forwarding
     assert summary.startswith(
         "Quick summary: Client wants to dispute via email; hourly contract C-1"
     )
     assert "Reasons: Missed Deadlines." in summary
-    assert profile == "OBO profile link: https://obo/client1"
+    assert description == 'Description: "..."'
+    assert profile == "OBO profile links: client https://obo/client1; freelancer https://obo/fl1"
     assert contract == "Contract ID: C-1"
 
 
-def test_forwarding_note_without_profile_says_so():
+def test_forwarding_note_says_why_hv_mediation() -> None:
+    decision = run(facts_factory()(client__segment="SB"))
+    assert decision.queue == "HV Mediation Tier 1"
+    assert "Why this queue: client segment SB is in VSB+, SB, MM, LB" in decision.notes[0].body
+
+
+def test_forwarding_note_without_profile_says_so() -> None:
     decision = run(facts_factory()(client__profile_url=None))
-    assert "OBO profile link: (not on file: please add it)" in decision.notes[0].body
+    assert "client (not on file: please add it); freelancer https://obo/fl1" in (
+        decision.notes[0].body
+    )
 
 
 def test_client_retention_note_without_rt_link():
@@ -85,9 +108,9 @@ def test_client_retention_note_without_rt_link():
     assert decision.notes[0].body.splitlines()[-1] == "Related RT: none on file"
 
 
-def test_ask_note_lists_what_to_find():
+def test_ask_note_lists_what_to_find() -> None:
     decision = run(facts_factory()(contract__id=None, freelancer__username=" "))
     body = decision.notes[0].body
-    assert "- the contract ID (assignment number)" in body
-    assert "- the freelancer's username" in body
+    assert '- the contract ID (assignment number): fill in the ticket field "Contract ID"' in body
+    assert '- the freelancer\'s username: fill in the ticket field "FL Username"' in body
     assert decision.notes[0].ticket_id == TICKET_ID

@@ -357,7 +357,7 @@ def test_retention_note_has_summary_profile_contract_and_rt():
     body = decision.notes[0].body
     for line in (
         "Quick summary: ",
-        "OBO profile link: https://obo/client1",
+        "OBO profile links: client https://obo/client1; freelancer https://obo/fl1",
         "Contract ID: C-1",
         "Related RT: https://rt/7",
     ):

@@ -86,7 +86,7 @@ FOLLOW_UP_CASES = [
             "queue": T1,
             "status": "open",
             "notes.0.ticket_id": TICKET_ID,
-            "notes": Contains({"ticket_id": TICKET_ID, "body": Contains("[C-1]")}),
+            "notes": Contains({"ticket_id": TICKET_ID, "body": Contains("[CONTRACT #] C-1")}),
         },
         linked_mediation_ticket=SOLVED,
     ),
@@ -160,7 +160,8 @@ CHANGE_CASES = [
         {
             "path": "change_terms_hourly",
             "queue": None,
-            "notes": [],
+            # no silent outcome: the agent reads what to tell the user
+            "notes.0.body": Contains("Tell the user:\n- Suggest the user updates this info"),
             "reply_guidance": Contains("comments in the Dispute itself"),
         },
         inquiry="change_terms",
@@ -184,7 +185,7 @@ PAYMENT_CASES = [
             "reply_guidance": Contains(
                 "payments 5 days past due can temporarily suspend an account"
             ),
-            "notes": [],
+            "notes.0.body": Contains("Why: The client refuses payment"),
         },
         inquiry="payment_refusal",
         linked_mediation_ticket=None,
