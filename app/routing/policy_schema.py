@@ -124,6 +124,10 @@ class Settings(Part):
     enterprise_high_value_for_retention: bool
     unknown_segment: Literal["ask", "standard"]
     hv_dispute_value: Decimal | None = Field(default=None, gt=0)
+    # A group change clears the ticket's assignee ("clear"), or leaves it ("keep").
+    group_change_assignee: Literal["clear", "keep"] = "clear"
+    # A macro's own comment: always an internal note, or public where the macro says so.
+    macro_comments: Literal["internal", "as_macro"] = "internal"
 
 
 class ProcessOptions(Part):

@@ -80,7 +80,8 @@ class JobQueue:
                 {"zendesk-ratelimit-inflight-jobs": self._header(len(inflight))},
             )
         number = self.ctx.ids.next("job")
-        job_id = hashlib.sha1(f"sandbox-job-{number}".encode()).hexdigest()[:32]
+        # Real job ids: "V3-" and 32 hex digits (e.g. V3-5868cd149f195c95c54fa9db56c1501f).
+        job_id = "V3-" + hashlib.sha1(f"sandbox-job-{number}".encode()).hexdigest()[:32]
         job = _Job(job_id, job_type, total, work, self.clock() + self.delay_seconds)
         self._jobs[job_id] = job
         self._queue.append(job)

@@ -100,6 +100,11 @@ class SandboxState:
         self.export_exclude_recent_seconds = export_exclude_recent_seconds
         self.oauth_expires_in = oauth_expires_in
         self.issued_tokens: list[str] = []
+        # update_many: "enforce" each item's safe_update (as documented) or "ignore" it
+        # (as Zendesk may: no source shows it honoured in bulk items).
+        self.bulk_safe_update = "enforce"
+        # additional_tags / remove_tags in batch items: applied (current docs) or not.
+        self.batch_tag_deltas = True
         self._initial: dict[str, Any] = {
             "require_auth": require_auth,
             "export_exclude_recent_seconds": export_exclude_recent_seconds,
@@ -173,6 +178,8 @@ class SandboxState:
         self.oauth_expires_in = initial["oauth_expires_in"]
         self.jobs_paused = initial["jobs_paused"]
         self.job_delay_seconds = initial["job_delay_seconds"]
+        self.bulk_safe_update = "enforce"
+        self.batch_tag_deltas = True
         self.service_user_role = initial["service_user_role"]
 
     # -- Python conveniences for tests and demos --------------------------------
@@ -204,5 +211,7 @@ class SandboxState:
             "oauth_expires_in": self.oauth_expires_in,
             "jobs_paused": self.jobs_paused,
             "job_delay_seconds": self.job_delay_seconds,
+            "bulk_safe_update": self.bulk_safe_update,
+            "batch_tag_deltas": self.batch_tag_deltas,
             "service_user_role": self.service_user_role,
         }

@@ -5,10 +5,13 @@ again. Three layers keep that from turning into more writes:
 
 1. The decision marker (`plan.py`): a decision already applied writes nothing.
 2. Echo stamps (here): after each write the service keeps the ticket's new
-   `updated_at` (store kv `echo:<ticket id>`). An event for a ticket whose
-   `updated_at` is still that stamp was caused by our own update and nothing
-   changed since, so it writes nothing, even where no marker applies (a note
-   the service put on a Mediation ticket it never routed itself).
+   `updated_at` and the write's marker (store kv `echo:<ticket id>`). An event
+   for a ticket whose `updated_at` is still that stamp was caused by our own
+   update and nothing changed since, so it writes nothing, even where no marker
+   applies (a note the service put on a Mediation ticket it never routed
+   itself). When the webhook's payload itself shows that state (its
+   `updated_at` is the stamp and its tags carry the marker), the event costs
+   no Zendesk call at all (`is_payload_echo`).
 3. Ping-pong (here): a Zendesk trigger that moves a ticket back (and drops our
    tags) while the service keeps moving it forward would loop forever. The
    service counts its own group changes of the ticket in the decision history
@@ -106,7 +109,9 @@ def plan_pingpong(
         },
         "tags": tags,
     }
-    return replace(write, changes=changes, summary=[PINGPONG_SUMMARY, f"tags +[{PINGPONG_TAG}]"])
+    added = () if PINGPONG_TAG in (ticket.get("tags") or []) else (PINGPONG_TAG,)
+    summary = [PINGPONG_SUMMARY, f"tags +[{PINGPONG_TAG}]"]
+    return replace(write, changes=changes, summary=summary, add_tags=added, remove_tags=())
 
 
 def judge(
@@ -146,6 +151,44 @@ def judge(
     return Verdict(write)
 
 
+def payload_state(payload: dict[str, Any]) -> tuple[datetime, set[str]] | None:
+    """The ticket's `updated_at` and tags as a webhook payload reports them (trigger
+    body or event-subscription `detail`), or None when it does not say both."""
+    detail = payload.get("detail")
+    source = detail if isinstance(detail, dict) else payload
+    stamp = _moment(source.get("updated_at"))
+    raw = source.get("tags")
+    if isinstance(raw, str):
+        tags = set(raw.split())
+    elif isinstance(raw, list):
+        tags = {str(t) for t in raw}
+    else:
+        return None
+    return (stamp, tags) if stamp is not None else None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return _aware(datetime.fromisoformat(value.strip()))
+    except ValueError:
+        return None
+
+
+def _echo_record(raw: str | None) -> tuple[str, str | None] | None:
+    """(stamp, marker) from the kv value; older values hold the stamp alone."""
+    if not raw:
+        return None
+    if raw.startswith("{"):
+        try:
+            value = json.loads(raw)
+            return str(value["stamp"]), (str(value["marker"]) if value.get("marker") else None)
+        except (ValueError, KeyError, TypeError):
+            return None
+    return raw, None
+
+
 def _recent(record: DecisionRecord, now: datetime, limits: PingPongLimits) -> bool:
     return record.decided_at is not None and _aware(record.decided_at) >= _aware(now) - (
         limits.window
@@ -161,12 +204,26 @@ class LoopGuard:
 
     async def is_echo(self, ticket: dict[str, Any]) -> bool:
         """True when the ticket is exactly as our last write left it."""
-        stamp = await self.store.get_kv(ECHO_KEY.format(ticket_id=int(ticket["id"])))
-        return stamp is not None and stamp == str(ticket.get("updated_at") or "")
+        echo = _echo_record(await self.store.get_kv(ECHO_KEY.format(ticket_id=int(ticket["id"]))))
+        return echo is not None and echo[0] == str(ticket.get("updated_at") or "")
 
-    async def remember_write(self, ticket_id: int, updated_at: str | None) -> None:
+    async def is_payload_echo(self, ticket_id: int, payload: dict[str, Any]) -> bool:
+        """True when the webhook's payload shows the ticket as our last write left it:
+        its `updated_at` is that write's stamp and its tags carry that write's marker."""
+        state = payload_state(payload)
+        if state is None:
+            return False
+        echo = _echo_record(await self.store.get_kv(ECHO_KEY.format(ticket_id=int(ticket_id))))
+        if echo is None or echo[1] is None or echo[1] not in state[1]:
+            return False
+        return _moment(echo[0]) == state[0]
+
+    async def remember_write(
+        self, ticket_id: int, updated_at: str | None, marker: str | None = None
+    ) -> None:
         if updated_at:
-            await self.store.set_kv(ECHO_KEY.format(ticket_id=int(ticket_id)), str(updated_at))
+            value = json.dumps({"stamp": str(updated_at), "marker": marker})
+            await self.store.set_kv(ECHO_KEY.format(ticket_id=int(ticket_id)), value)
 
     async def on_hold_marker(self, ticket_id: int) -> str | None:
         raw = await self.store.get_kv(PINGPONG_KEY.format(ticket_id=int(ticket_id)))

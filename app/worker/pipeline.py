@@ -39,10 +39,13 @@ from app.worker.merge_repair import MergeRepair, RepairOutcome, is_merge_event
 from app.worker.ownership import Verdict, judge, last_hand_off
 from app.worker.pingpong import LoopGuard, PingPongLimits, is_pingpong_write
 from app.worker.plan import (
+    MacroEffect,
     TicketWrite,
     decision_marker,
     facts_key,
     linked_ticket_ids,
+    macro_from_apply,
+    macro_from_definition,
     plan_linked_note,
     plan_reply,
     plan_ticket_write,
@@ -151,7 +154,7 @@ class Pipeline:
     ) -> Evaluation:
         """Read the ticket fresh, decide, and plan the writes; writes nothing."""
         bundle = await self.zendesk.get_ticket(
-            ticket_id, include=("users", "organizations"), priority=priority
+            ticket_id, include=("users", "organizations", "comment_count"), priority=priority
         )
         return await self.evaluate_ticket(bundle["ticket"], today, priority)
 
@@ -197,7 +200,7 @@ class Pipeline:
         reply = plan_reply(decision, ticket)
         if reply:
             writes.append(PlannedWrite(reply, ticket["updated_at"]))
-        macro = await self._macro_changes(decision, ticket, priority)
+        macro = await self._macro_effect(decision, ticket, priority)
         own = plan_ticket_write(
             decision, ticket, self.policy, catalog, macro, keep_place=owner.keep_place
         )
@@ -233,6 +236,8 @@ class Pipeline:
 
     async def _latest_public_comment(self, ticket: dict[str, Any], priority: Priority) -> str:
         """The requester's latest public comment after the description (not our replies)."""
+        if isinstance(ticket.get("comment_count"), int) and ticket["comment_count"] <= 1:
+            return ""  # the description alone (`comment_count` sideload): no read
         comments = await self.zendesk.list_comments(int(ticket["id"]), priority=priority)
         requester = ticket.get("requester_id")
         public = [
@@ -303,6 +308,12 @@ class Pipeline:
             return Result("skipped")
         if is_merge_event(event):
             return await self._repair_merge(event, today)
+        if await self.loops.is_payload_echo(event.ticket_id, event.payload):
+            log.info(
+                "echo of the service's own update: no Zendesk call",
+                extra={"event_id": event.id, "ticket_id": event.ticket_id},
+            )
+            return Result("noop")
         for _ in range(MAX_REDECIDES):
             try:
                 return await self._decide_and_apply(event, event.ticket_id, today)
@@ -326,7 +337,7 @@ class Pipeline:
     async def _decide_and_apply(self, event: StoredEvent, ticket_id: int, today: date) -> Result:
         priority = zendesk_priority(event.priority)
         bundle = await self.zendesk.get_ticket(
-            ticket_id, include=("users", "organizations"), priority=priority
+            ticket_id, include=("users", "organizations", "comment_count"), priority=priority
         )
         ticket = bundle["ticket"]
         repaired = await self._merge_signs(ticket, today, priority)
@@ -354,7 +365,7 @@ class Pipeline:
                 stamps[planned.write.ticket_id] = str(stamp)
             done.append(planned.as_json() | {"result": "ok", "updated_at": stamp, "intent": intent})
             # Remember at once: the echo of this write may arrive before the record.
-            await self.loops.remember_write(planned.write.ticket_id, stamp)
+            await self.loops.remember_write(planned.write.ticket_id, stamp, planned.write.marker)
         return await self.record(event, evaluation, done)
 
     async def reconcile(self, evaluation: Evaluation) -> Evaluation:
@@ -404,17 +415,25 @@ class Pipeline:
         except Conflict as exc:
             raise ConflictStorm(f"merge repair around ticket {ticket.get('id')}: {exc}") from exc
 
-    async def _macro_changes(
+    async def _macro_effect(
         self, decision: Decision, ticket: dict[str, Any], priority: Priority
-    ) -> dict[str, Any] | None:
+    ) -> MacroEffect | None:
+        """A tag-only macro's effect comes from its definition (loaded with the
+        catalog): no read. Any other macro is asked of Zendesk (one `apply` read)."""
         title = decision.macro
         if not title or decision_marker(decision) in (ticket.get("tags") or []):
             return None
-        catalog = await self.catalog.get()
+        info = (await self.catalog.get()).macro(title)
+        if info.tag_only:
+            return macro_from_definition(info)
         changes: dict[str, Any] = await self.zendesk.apply_macro(
-            int(ticket["id"]), catalog.macro_id(title), current=ticket, priority=priority
+            int(ticket["id"]),
+            info.id,
+            current=ticket,
+            public_comments=self.policy.settings.macro_comments == "as_macro",
+            priority=priority,
         )
-        return changes
+        return macro_from_apply(changes, ticket)
 
 
 def _facts_json(evaluation: Evaluation) -> dict[str, Any]:

@@ -39,7 +39,14 @@ from app.zendesk.errors import (
     ZendeskTransportError,
 )
 from app.zendesk.jobs import JobSettings
-from app.zendesk.models import CheckRow, ClientStats, ExportPage, FieldInfo, JobResult
+from app.zendesk.models import (
+    CheckRow,
+    ClientStats,
+    ExportPage,
+    FieldInfo,
+    JobResult,
+    MacroInfo,
+)
 from app.zendesk.ratelimit import Priority, RateBudget, RateLimiter
 from app.zendesk.retry import RetrySettings
 from app.zendesk.tickets import macro_changes
@@ -56,6 +63,7 @@ __all__ = [
     "Conflict",
     "ExportPage",
     "FieldInfo",
+    "MacroInfo",
     "Forbidden",
     "JobFailed",
     "JobResult",

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from app.zendesk.errors import NotFound, UnknownName, Unprocessable, ZendeskAPIError
-from app.zendesk.models import CheckRow, FieldInfo
+from app.zendesk.models import CheckRow, FieldInfo, MacroInfo
 
 
 class CatalogSource(Protocol):
@@ -78,6 +78,15 @@ def _field_info(item: dict[str, Any]) -> FieldInfo:
     )
 
 
+def _macro_info(item: dict[str, Any]) -> MacroInfo:
+    actions = tuple(
+        (str(a.get("field")), a.get("value"))
+        for a in item.get("actions") or []
+        if isinstance(a, dict) and a.get("field")
+    )
+    return MacroInfo(id=item["id"], title=str(item.get("title", "")), actions=actions)
+
+
 class ZendeskCatalog:
     """Names of the account's configuration mapped to ids (see the module docstring)."""
 
@@ -93,6 +102,7 @@ class ZendeskCatalog:
         self._organization_fields = _Index("organization_field", [], "key")
         self._fields: dict[str, FieldInfo] = {}
         self._fields_by_id: dict[int, FieldInfo] = {}
+        self._macro_defs: dict[int, MacroInfo] = {}
 
     @classmethod
     async def load(cls, source: CatalogSource) -> ZendeskCatalog:
@@ -125,6 +135,8 @@ class ZendeskCatalog:
                 by_title.setdefault(info.title, info)
             self._groups = _Index("group", groups, "name")
             self._macros = _Index("macro", macros, "title")
+            # Definitions (actions) come with the list: tag-only macros need no apply read.
+            self._macro_defs = {item["id"]: _macro_info(item) for item in _ranked(macros)}
             self._forms = _Index("form", forms, "name")
             self._brands = _Index("brand", brands, "name")
             # User and organization fields are addressed by their key in
@@ -167,6 +179,11 @@ class ZendeskCatalog:
 
     def macro_title(self, macro_id: int) -> str:
         return self._macros.name(macro_id)
+
+    def macro(self, title: str) -> MacroInfo:
+        """The macro's definition (id, actions) as loaded with the catalog."""
+        ident = self._macros.id(title)
+        return self._macro_defs.get(ident) or MacroInfo(ident, title)
 
     def form_id(self, name: str) -> int:
         return self._forms.id(name)

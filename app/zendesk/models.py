@@ -81,3 +81,41 @@ class CheckRow:
     found: bool
     id: int | None = None
     value: str | None = None
+
+
+TAG_ACTIONS = frozenset({"current_tags", "remove_tags"})
+"""Macro actions that add (`current_tags`) or remove tags; `set_tags` replaces them all."""
+
+
+def action_tags(value: Any) -> list[str]:
+    """A tag action's value (space-separated text, or a list of them) as tags."""
+    items = value if isinstance(value, list) else [value]
+    tags: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            tags.extend(t for t in item.lower().split() if t not in tags)
+    return tags
+
+
+@dataclass(frozen=True, slots=True)
+class MacroInfo:
+    """A macro's definition as listed with the catalog (`GET /macros`): its actions.
+
+    A tag-only macro (only `current_tags` / `remove_tags` actions) needs no `apply`
+    read: its effect on any ticket is known from the definition."""
+
+    id: int
+    title: str
+    actions: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def tag_only(self) -> bool:
+        return bool(self.actions) and all(name in TAG_ACTIONS for name, _ in self.actions)
+
+    @property
+    def add_tags(self) -> list[str]:
+        return [t for name, v in self.actions if name == "current_tags" for t in action_tags(v)]
+
+    @property
+    def remove_tags(self) -> list[str]:
+        return [t for name, v in self.actions if name == "remove_tags" for t in action_tags(v)]

@@ -74,11 +74,19 @@ def _values_by_id(ticket: dict[str, Any]) -> dict[Any, Any]:
 
 
 def macro_changes(
-    result: dict[str, Any], macro_id: int, current: dict[str, Any] | None = None
+    result: dict[str, Any],
+    macro_id: int,
+    current: dict[str, Any] | None = None,
+    *,
+    public_comments: bool = False,
 ) -> dict[str, Any]:
     """The `result` of a macro apply -> the `ticket` object of ONE update:
     `fields` renamed `custom_fields` (`[{"id", "value"}]`), the comment kept,
     and `macro_id` so the audit records the macro.
+
+    The comment is internal (`public: false`): a real apply result may lack
+    `public`, and Zendesk would then make it public. Only with `public_comments`
+    does a comment the macro itself marks `public: true` stay public.
 
     The ticket-scoped apply returns the whole ticket as it would be; given the
     `current` ticket, only what differs is kept (tags as the full new list), so
@@ -101,7 +109,9 @@ def macro_changes(
         changes["custom_fields"] = list(merged.values())
     comment = ticket.get("comment", result.get("comment"))
     if isinstance(comment, dict) and (comment.get("body") or comment.get("html_body")):
-        changes["comment"] = {k: v for k, v in comment.items() if k != "scoped_body"}
+        kept = {k: v for k, v in comment.items() if k != "scoped_body"}
+        kept["public"] = public_comments and comment.get("public") is True
+        changes["comment"] = kept
     changes["macro_id"] = macro_id
     return changes
 
@@ -122,15 +132,19 @@ class TicketsMixin(ZendeskEndpoints):
         )
 
     async def show_many(
-        self, ids: Iterable[int], *, priority: Priority = Priority.LIVE
+        self, ids: Iterable[int], include: Sequence[str] = (), *, priority: Priority = Priority.LIVE
     ) -> list[dict[str, Any]]:
-        """Tickets by id, 100 per request; missing tickets are simply absent."""
+        """Tickets by id, 100 per request; missing tickets are simply absent.
+        `include=["comment_count"]` adds each ticket's `comment_count` (a sideload)."""
         tickets: list[dict[str, Any]] = []
         for chunk in chunked(dict.fromkeys(int(i) for i in ids), SHOW_MANY_MAX):
+            params = {"ids": ",".join(map(str, chunk))}
+            if include:
+                params["include"] = ",".join(include)
             body = await self._request(
                 "GET",
                 "/tickets/show_many",
-                params={"ids": ",".join(map(str, chunk))},
+                params=params,
                 priority=priority,
                 expect={"tickets": list},
             )
@@ -239,11 +253,14 @@ class TicketsMixin(ZendeskEndpoints):
         macro_id: int,
         *,
         current: dict[str, Any] | None = None,
+        public_comments: bool = False,
         priority: Priority = Priority.LIVE,
     ) -> dict[str, Any]:
         """What the macro would do to the ticket (Zendesk changes nothing), as the
         changes of one `update_ticket` call; see `macro_changes`. Pass the
-        `current` ticket you hold, or it is fetched to compute the difference."""
+        `current` ticket you hold, or it is fetched to compute the difference.
+        Tag-only macros need no such read: `ZendeskCatalog.macro(title)` holds
+        their definition."""
         body = await self._request(
             "GET",
             f"/tickets/{int(ticket_id)}/macros/{int(macro_id)}/apply",
@@ -253,4 +270,6 @@ class TicketsMixin(ZendeskEndpoints):
         if current is None:
             fetched = await self.get_ticket(ticket_id, priority=priority)
             current = as_dict(fetched["ticket"])
-        return macro_changes(as_dict(body["result"]), int(macro_id), current)
+        return macro_changes(
+            as_dict(body["result"]), int(macro_id), current, public_comments=public_comments
+        )

@@ -42,6 +42,8 @@ class SettingsBody(BaseModel):
     jobs_paused: bool | None = None
     job_delay_seconds: float | None = Field(default=None, ge=0)
     oauth_expires_in: int | None = Field(default=None, ge=1)
+    bulk_safe_update: Literal["enforce", "ignore"] | None = None
+    batch_tag_deltas: bool | None = None
     service_user_role: Literal["admin", "agent"] | None = None
 
 

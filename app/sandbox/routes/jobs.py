@@ -13,7 +13,11 @@ router = APIRouter()
 
 @router.get("/job_statuses/show_many")
 async def show_many(request: Request, state: StateDep) -> JSONResponse:
-    ids = [i for i in request.query_params.get("ids", "").split(",") if i.strip()]
+    ids = [
+        i.strip().removesuffix(".json")
+        for i in request.query_params.get("ids", "").split(",")
+        if i.strip()
+    ]
     if not ids:
         raise bad_request("`ids` is required")
     return ok({"job_statuses": state.jobs.show_many(ids)})
@@ -21,4 +25,4 @@ async def show_many(request: Request, state: StateDep) -> JSONResponse:
 
 @router.get("/job_statuses/{job_id}")
 async def show(job_id: str, state: StateDep) -> JSONResponse:
-    return ok({"job_status": state.jobs.get(job_id)})
+    return ok({"job_status": state.jobs.get(job_id.removesuffix(".json"))})

@@ -40,15 +40,25 @@ async def list_tickets(request: Request, state: StateDep) -> JSONResponse:
 @router.get("/tickets/show_many")
 async def show_many(request: Request, state: StateDep) -> JSONResponse:
     ids = parse_ids(request.query_params.get("ids"))
-    return ok({"tickets": state.tickets.show_many(ids)})
+    tickets = state.tickets.show_many(ids)
+    if "comment_count" in request.query_params.get("include", "").split(","):
+        for ticket in tickets:
+            ticket["comment_count"] = len(state.tickets.comments(ticket["id"]))
+    return ok({"tickets": tickets})
 
 
 @router.put("/tickets/update_many")
 async def update_many(request: Request, state: StateDep) -> JSONResponse:
     """Bulk (`?ids=` + `{"ticket"}`) or batch (`{"tickets": [...]}`), as a job.
 
-    Always safe: bulk without `updated_stamp` conflicts with changes made after
-    the job was queued; batch items must carry `updated_stamp` themselves.
+    Always safe, as documented: bulk without `updated_stamp` conflicts with changes
+    made after the job was queued; batch items must carry `updated_stamp`
+    themselves. With the setting `bulk_safe_update: "ignore"` the job applies
+    every item whatever changed since (no source shows Zendesk honouring a bulk
+    item's `safe_update`). `additional_tags`/`remove_tags` work in both formats
+    (Zendesk's "Adding tags to tickets without overwriting existing tags" shows
+    them in batch items; an older version of that page said they did not work
+    there: `batch_tag_deltas: false` ignores them in batch items).
     """
     body = await read_json(request)
     ids_param = request.query_params.get("ids")
@@ -59,12 +69,16 @@ async def update_many(request: Request, state: StateDep) -> JSONResponse:
     else:
         items = _batch_items(body.get("tickets"))
         batch = True
-    queued_at = state.ctx.stamps.next()
+    queued_at: int | None = state.ctx.stamps.next()
+    enforce = state.bulk_safe_update == "enforce"
+    if not enforce:
+        queued_at = None
+    deltas = state.batch_tag_deltas or not batch
 
     def work() -> JobOutcome:
         return JobOutcome(
             [
-                _update_one(state, index, ticket_id, raw, batch, queued_at)
+                _update_one(state, index, ticket_id, raw, (batch and enforce, deltas), queued_at)
                 for index, (ticket_id, raw) in enumerate(items)
             ]
         )
@@ -138,11 +152,19 @@ def _batch_items(raw: Any) -> list[tuple[int, Json]]:
 
 
 def _update_one(
-    state: SandboxState, index: int, ticket_id: int, raw: Json, batch: bool, queued_at: int
+    state: SandboxState,
+    index: int,
+    ticket_id: int,
+    raw: Json,
+    rules: tuple[bool, bool],
+    queued_at: int | None,
 ) -> Json:
+    """One item; `rules` = (a stamp is required, tag deltas apply); `queued_at` None:
+    `safe_update` ignored."""
     result: Json = {"index": index, "id": ticket_id, "action": "update"}
+    need_stamp, deltas = rules
     try:
-        if batch and raw.get("updated_stamp") is None:
+        if need_stamp and raw.get("updated_stamp") is None:
             raise ZendeskError(
                 422,
                 {
@@ -150,7 +172,9 @@ def _update_one(
                     "description": "updated_stamp is required for safe updates",
                 },
             )
-        changes = parse_changes(raw, tag_deltas=not batch)
+        changes = parse_changes(raw, tag_deltas=deltas)
+        if queued_at is None:  # the item's safe_update is ignored
+            changes.safe_update, changes.updated_stamp = False, None
         state.tickets.update(
             ticket_id, changes, author_id=state.service_user_id, queued_at=queued_at
         )

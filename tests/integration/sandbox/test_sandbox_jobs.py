@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -137,3 +138,72 @@ def test_job_delay_on_the_injectable_clock():
 
 def test_unknown_job_status_is_404(zd):
     assert zd.get("/api/v2/job_statuses/nope").status_code == 404
+
+
+def test_job_ids_look_like_zendesk_v3_ids(zd: httpx.Client) -> None:
+    ticket = create_ticket(zd)
+    queued = zd.put(
+        "/api/v2/tickets/update_many",
+        params={"ids": ticket["id"]},
+        json={"ticket": {"status": "open"}},
+    ).json()["job_status"]
+    assert re.fullmatch(r"V3-[0-9a-f]{32}", queued["id"]), queued["id"]
+    assert queued["url"].endswith(f"/api/v2/job_statuses/{queued['id']}.json")
+    shown = zd.get("/api/v2/job_statuses/show_many", params={"ids": queued["id"]}).json()
+    assert [j["id"] for j in shown["job_statuses"]] == [queued["id"]]
+
+
+def test_batch_items_take_tag_deltas(zd: httpx.Client) -> None:
+    """Zendesk's "Adding tags to tickets without overwriting existing tags" shows
+    `additional_tags` (a list, or one tag as a string) in batch items."""
+    a, b = create_ticket(zd, tags=["keep", "old"]), create_ticket(zd, tags=["keep"])
+    items = [
+        {"id": a["id"], "additional_tags": ["new"], "remove_tags": ["old"]},
+        {"id": b["id"], "additional_tags": "another_new_tag"},
+    ]
+    for item, ticket in zip(items, (a, b), strict=True):
+        item |= {"safe_update": True, "updated_stamp": ticket["updated_at"]}
+    queued = zd.put("/api/v2/tickets/update_many", json={"tickets": items}).json()["job_status"]
+    assert all(r["success"] for r in job(zd, queued)["results"])
+    tags = [zd.get(f"/api/v2/tickets/{t['id']}").json()["ticket"]["tags"] for t in (a, b)]
+    assert [sorted(t) for t in tags] == [["keep", "new"], ["another_new_tag", "keep"]]
+
+
+def test_batch_tag_deltas_can_be_ignored(sandbox: SandboxServer, zd: httpx.Client) -> None:
+    sandbox.state.batch_tag_deltas = False  # as an older version of the docs said
+    ticket = create_ticket(zd, tags=["keep"])
+    item = {"id": ticket["id"], "additional_tags": ["new"], "status": "pending"}
+    item |= {"safe_update": True, "updated_stamp": ticket["updated_at"]}
+    queued = zd.put("/api/v2/tickets/update_many", json={"tickets": [item]}).json()["job_status"]
+    assert job(zd, queued)["results"][0]["success"] is True
+    after = zd.get(f"/api/v2/tickets/{ticket['id']}").json()["ticket"]
+    assert (after["status"], after["tags"]) == ("pending", ["keep"])
+
+
+def test_bulk_safe_update_ignored_overwrites_a_change_made_after_the_read(
+    sandbox: SandboxServer, zd: httpx.Client
+) -> None:
+    ticket = create_ticket(zd)
+    update(zd, ticket["id"], status="pending")  # the stamp read before is now stale
+    stale = {"id": ticket["id"], "status": "solved", "safe_update": True}
+    stale["updated_stamp"] = ticket["updated_at"]
+    enforced = zd.put("/api/v2/tickets/update_many", json={"tickets": [stale]}).json()
+    assert job(zd, enforced["job_status"])["results"][0]["error"] == "UpdateConflict"
+    assert zd.post("/_sandbox/settings", json={"bulk_safe_update": "ignore"}).status_code == 200
+    ignored = zd.put("/api/v2/tickets/update_many", json={"tickets": [stale]}).json()
+    assert job(zd, ignored["job_status"])["results"][0]["success"] is True
+    no_stamp = {"id": ticket["id"], "priority": "high"}  # accepted too: nothing is checked
+    queued = zd.put("/api/v2/tickets/update_many", json={"tickets": [no_stamp]}).json()
+    assert job(zd, queued["job_status"])["results"][0]["success"] is True
+    after = zd.get(f"/api/v2/tickets/{ticket['id']}").json()["ticket"]
+    assert (after["status"], after["priority"]) == ("solved", "high")
+
+
+def test_show_many_sideloads_comment_count(zd: httpx.Client) -> None:
+    ticket = create_ticket(zd)
+    plain = zd.get("/api/v2/tickets/show_many", params={"ids": ticket["id"]}).json()
+    assert "comment_count" not in plain["tickets"][0]
+    counted = zd.get(
+        "/api/v2/tickets/show_many", params={"ids": ticket["id"], "include": "comment_count"}
+    ).json()
+    assert counted["tickets"][0]["comment_count"] == 1

@@ -28,8 +28,21 @@ GROUPS = [
     {"id": 104, "name": "Mediation T2"},
 ]
 MACROS = [
-    {"id": 201, "title": "CS > Phone - Mediation Ticket", "active": True},
-    {"id": 202, "title": "CS > Mediation Ticket", "active": True},
+    {
+        "id": 201,
+        "title": "CS > Phone - Mediation Ticket",
+        "active": True,
+        "actions": [{"field": "current_tags", "value": "cs_mediation_ticket cs_phone_mediation"}],
+    },
+    {
+        "id": 202,
+        "title": "CS > Mediation Ticket",
+        "active": True,
+        "actions": [
+            {"field": "current_tags", "value": "cs_mediation_ticket"},
+            {"field": "comment_value", "value": ["channel:all", "We are on it"]},
+        ],
+    },
 ]
 FORMS = [
     {"id": 301, "name": "Default Ticket Form"},
@@ -213,3 +226,16 @@ async def test_catalog_load_failure_propagates_zendesk_error(zd_api, make_client
     async with make_client() as zd:
         with pytest.raises(Forbidden):
             await ZendeskCatalog.load(zd)
+
+
+async def test_macro_definitions_come_with_the_catalog(zd_api: Any, make_client: Any) -> None:
+    """Tag-only macros need no `apply` read: their actions are in the macro list."""
+    routes = route_catalog(zd_api)
+    async with make_client() as zd:
+        catalog = await ZendeskCatalog.load(zd)
+    phone = catalog.macro("CS > Phone - Mediation Ticket")
+    assert (phone.id, phone.tag_only) == (201, True)
+    assert phone.add_tags == ["cs_mediation_ticket", "cs_phone_mediation"]
+    other = catalog.macro("CS > Mediation Ticket")
+    assert (other.id, other.tag_only) == (202, False)  # it also writes a comment
+    assert routes["macros"].call_count == 1

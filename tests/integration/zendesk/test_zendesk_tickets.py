@@ -266,3 +266,19 @@ async def test_paginate_params_kept_across_pages(zd_api, make_client):
         items = [t async for t in zd.paginate("/tickets", "tickets", {"sort_by": "created_at"})]
     assert [t["id"] for t in items] == [1, 2]
     assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    ("comment", "public_comments", "public"),
+    [
+        ({"body": "Escalated"}, False, False),  # no `public`: Zendesk would make it public
+        ({"body": "Escalated", "public": True}, False, False),
+        ({"body": "Escalated", "public": True}, True, True),
+        ({"body": "Escalated"}, True, False),
+    ],
+)
+def test_macro_comments_are_internal_unless_allowed(
+    comment: dict[str, Any], public_comments: bool, public: bool
+) -> None:
+    changes = macro_changes({"ticket": {"comment": comment}}, 8, public_comments=public_comments)
+    assert changes["comment"] == {"body": "Escalated", "public": public}
