@@ -37,6 +37,7 @@ SCALARS = {
     bool: "boolean",
     Decimal: 'decimal (`"250.00"`)',
     dt.date: "date (`YYYY-MM-DD`)",
+    dt.datetime: "date-time (ISO 8601, UTC)",
 }
 
 FLOW = """\

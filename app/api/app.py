@@ -20,6 +20,7 @@ from app.api import merges as merges_router
 from app.api.admin import dead_letters, history, replay, simulate
 from app.api.admin import policy as policy_admin
 from app.api.admin import replays as replays_admin
+from app.api.admin import timers as timers_admin
 from app.api.errors import install_error_handlers
 from app.api.readiness import readiness
 from app.core.heap import freeze_startup_objects
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(replay.router)
     app.include_router(replays_admin.router)
     app.include_router(policy_admin.router)
+    app.include_router(timers_admin.router)
     app.include_router(merges_router.router)
     app.include_router(merges_router.admin_router)
     app.include_router(_health_router())
@@ -120,6 +122,8 @@ def _health_router() -> Any:
             services.metrics.queue_depth.labels(status).set(count)
         age = await services.store.oldest_pending_age(services.clock())
         services.metrics.oldest_age.set(age or 0)
+        overdue = await services.store.count_overdue_timers(services.clock())
+        services.metrics.timers_overdue.set(overdue)
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     return router

@@ -5,6 +5,19 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
+def timer_metrics(registry: CollectorRegistry) -> tuple[Counter, Gauge]:
+    """The case clock's: deadlines fired, and timers due whose re-decision is not done."""
+    fired = Counter(
+        "triage_timers_fired_total", "Deadlines whose timer fired a re-decision", registry=registry
+    )
+    overdue = Gauge(
+        "triage_timers_overdue",
+        "Timers due whose re-decision has not finished (none fired, or still queued)",
+        registry=registry,
+    )
+    return fired, overdue
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -51,6 +64,7 @@ class Metrics:
         self.oldest_age = Gauge(
             "triage_queue_oldest_pending_seconds", "Age of the oldest pending event", registry=r
         )
+        self.timers_fired, self.timers_overdue = timer_metrics(r)
         self.reconcile_sweeps = Counter(
             "triage_reconcile_sweeps_total", "Reconciliation sweeps started", registry=r
         )

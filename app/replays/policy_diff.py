@@ -34,6 +34,7 @@ Aspect = Literal[
     "tags",
     "notes",
     "merge",
+    "deadlines",
 ]
 ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 
@@ -87,6 +88,7 @@ class TicketDiff:
             "decided_as_of": self.on.isoformat(),
             "changed": self.aspects,
             "diff": {c.aspect: {"before": c.before, "after": c.after} for c in self.changes},
+            "deadlines_moved": deadline_moves(self.before, self.after),
             "before": self.before,
             "after": self.after,
         }
@@ -118,7 +120,29 @@ def outcome(decision: Decision) -> dict[str, Any]:
         "tags": {"add": sorted(decision.tags.add), "remove": sorted(decision.tags.remove)},
         "notes": [{"ticket_id": n.ticket_id, "body": n.body} for n in decision.notes],
         "merge": decision.merge,
+        "deadlines": {
+            d.kind: {"due": d.due.isoformat(), "over": d.over} for d in decision.deadlines
+        },
     }
+
+
+def deadline_moves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The clocks a candidate policy would move, start or stop (the timers it would re-arm)."""
+    old, new = before.get("deadlines") or {}, after.get("deadlines") or {}
+    moves = []
+    for kind in sorted(set(old) | set(new)):
+        was, will = old.get(kind), new.get(kind)
+        if was != will:
+            moves.append(
+                {
+                    "kind": kind,
+                    "due_before": was and was["due"],
+                    "due_after": will and will["due"],
+                    "over_before": was and was["over"],
+                    "over_after": will and will["over"],
+                }
+            )
+    return moves
 
 
 def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Change, ...]:

@@ -13,6 +13,7 @@ from typing import Any
 from app.runtime.container import Services
 from app.store import AcceptResult, NewEvent, Priority
 from app.worker.pipeline import pipeline_for
+from app.worker.timers import timer_specs
 
 
 async def dry_run(services: Services, ticket_id: int) -> dict[str, Any]:
@@ -27,6 +28,7 @@ async def dry_run(services: Services, ticket_id: int) -> dict[str, Any]:
         "facts": facts.model_dump(mode="json", exclude_none=True) if facts else None,
         "decision": decision.model_dump(mode="json") if decision else None,
         "writes": [w.as_json() for w in evaluation.writes],
+        "timers": [t.as_json() for t in timer_specs(decision)],  # what recording it would arm
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import merge_guard
+from . import deadlines, merge_guard
 from .arbitration import report as arbitration_report
 from .context import Context
 from .decision import (
@@ -55,6 +55,7 @@ def assemble(ctx: Context, outcome: Outcome) -> Decision:
         missing=outcome.missing,
         arbitration=arbitration_report(ctx),
         follow_up=FollowUp(after=follow_up[0], reason=follow_up[1]) if follow_up else None,
+        deadlines=[] if outcome.path in HANDS_OFF else deadlines.listed(ctx),
         public_reply=sent,
     )
 
@@ -64,7 +65,7 @@ def tag_changes(ctx: Context, outcome: Outcome) -> TagChanges:
     if outcome.path in HANDS_OFF:
         return TagChanges()
     roles = ctx.policy.tag_roles
-    add = [roles.routed, ctx.policy.path_tag(outcome.path.value)]
+    add = [roles.routed, ctx.policy.path_tag(outcome.path.value), *deadlines.tags(ctx)]
     if outcome.path == Path.NEEDS_INFO:
         add.append(roles.needs_info)
     current = ctx.facts.ticket.tags or []

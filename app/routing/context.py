@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .decision import Note
+from .decision import Deadline, Note
 from .facts import (
     Abuse,
     Account,
@@ -29,6 +29,7 @@ class Context:
     policy: Policy
     now: dt.date
     trace: Trace = field(default_factory=Trace)
+    clocks: dict[str, Deadline] = field(default_factory=dict)  # deadlines.track, by kind
 
     # Absent parts read as empty ones: every field of an empty part is unknown (None).
     @property

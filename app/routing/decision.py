@@ -68,6 +68,26 @@ class FollowUp(DecisionModel):
     reason: str
 
 
+class Deadline(DecisionModel):
+    """A clock the decision depends on: what, due when, what happens then (docs/playbook.md,
+    "Clocks"). `due` is the last day inside it; at `over_at` (the next midnight, UTC) it
+    is over and, with `timer`, the ticket is decided again from fresh facts."""
+
+    kind: str
+    what: str
+    start: dt.date
+    due: dt.date
+    over_at: dt.datetime
+    length: int
+    days: Literal["calendar", "business"]
+    calendar: str | None = None  # whose holidays business days skip ("US", "US-CA")
+    over: bool
+    then: str
+    plain: str  # the agent's words, as in the note
+    timer: bool = True
+    tag: str | None = None
+
+
 class Decision(DecisionModel):
     ticket_id: int
     eligible: bool | None
@@ -89,6 +109,7 @@ class Decision(DecisionModel):
     missing: list[str] = Field(default_factory=list)
     arbitration: ArbitrationReport | None = None
     follow_up: FollowUp | None = None
+    deadlines: list[Deadline] = Field(default_factory=list)
     # The public reply to the requester (policy `replies`), when the path sends one.
     public_reply: str | None = None
     # Set by the worker: the key of the case facts (part of the marker), and why a decision

@@ -6,7 +6,7 @@ be sent back to the CS agent": an ineligible case is never sent there.
 
 from __future__ import annotations
 
-from . import eligibility, fixed_price, guidance, hourly_in_product, notes
+from . import deadlines, eligibility, fixed_price, guidance, hourly_in_product, notes
 from .arbitration import report as arbitration_report
 from .asking import ask
 from .context import Context
@@ -88,6 +88,8 @@ def eligible(ctx: Context, result: Eligibility) -> Outcome:
 
 
 def close_first(ctx: Context, result: Eligibility) -> Outcome:
+    if result.last_payment is not None:  # the advice holds only while the window runs
+        deadlines.track(ctx, "mediation_window", result.last_payment)
     windows = ctx.policy.windows
     direct = ctx.contract_type == ContractType.DIRECT_CONTRACT
     if ctx.contract_type == ContractType.HOURLY:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from . import calendar
+from . import calendar, deadlines
 from .context import Context
 from .eligibility_result import Code, Eligibility, unknown
 from .facts import ContractStatus, RefundStatus, Role
@@ -60,7 +60,7 @@ def refund_request(ctx: Context) -> Eligibility | None:
 
 def pending_refund(ctx: Context, requested_on: dt.date) -> Eligibility | None:
     window = ctx.policy.windows.refund_response
-    lapse = calendar.shift(requested_on, window)
+    lapse = deadlines.track(ctx, "refund_response", requested_on)
     why = calendar.describe("refund request", requested_on, ctx.now, window)
     if ctx.now > lapse:
         ctx.trace.add("refund_request", "lapsed", f"{why}; the freelancer's time lapsed on {lapse}")

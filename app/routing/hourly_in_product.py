@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from . import calendar, eligibility, guidance
+from . import calendar, deadlines, eligibility, guidance
 from .asking import ask
 from .context import Context
 from .eligibility_result import Code, Eligibility
@@ -139,6 +139,7 @@ def in_product_first(ctx: Context, week: ReviewWeek) -> Outcome:
         f"in-product until {week.ends_on} ({spec.review_last_weekday}): in-product first"
     )
     ctx.trace.add("in_product", "chosen", why)
+    deadlines.track(ctx, "hourly_review", week.charged_on, due=week.ends_on)
     lines = guidance.lines(
         ctx,
         "hourly_in_product_first",
@@ -186,7 +187,7 @@ def open_dispute_lines(ctx: Context) -> list[str]:
     respond_by = None
     awaiting = in_product is not None and in_product.status == InProductStatus.AWAITING_FREELANCER
     if awaiting and in_product is not None and in_product.filed_on is not None:
-        respond_by = calendar.shift(in_product.filed_on, spec.freelancer_response_days)
+        respond_by = deadlines.track(ctx, "freelancer_dispute_response", in_product.filed_on)
     freelancer = guidance.lines(
         ctx,
         "in_product_hourly_open_freelancer",

@@ -12,7 +12,7 @@ drafted in the note: no ticket is solved without an answer.
 
 from __future__ import annotations
 
-from . import guidance, notes
+from . import deadlines, guidance, notes
 from .context import Context
 from .decision import Note
 from .missing import Fact
@@ -64,13 +64,17 @@ def outcome_note(
         "guidance": outcome.guidance,
         "reply_sent": sent is not None,
         "reply_draft": draft or "",
-        "deadline": _deadline(outcome),
+        "deadline": _deadline(ctx, outcome),
     }
     return ctx.note(ctx.policy.render(("notes", "outcome"), body), "outcome")
 
 
-def _deadline(outcome: Outcome) -> str:
-    """The slot for deadlines: the day the situation changes by itself, if any."""
+def _deadline(ctx: Context, outcome: Outcome) -> str:
+    """The slot for deadlines: the decision's clocks in plain words (docs/playbook.md,
+    "Clocks"), else the day the situation changes by itself, if any."""
+    clocks = deadlines.note(ctx)
+    if clocks:
+        return clocks
     if outcome.follow_up is None:
         return ""
     day, reason = outcome.follow_up

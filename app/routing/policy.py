@@ -18,6 +18,7 @@ from .policy_schema import (
     AgentField,
     ArbitrationSpec,
     CalendarSpec,
+    DeadlineSpec,
     DirectContracts,
     FieldOptions,
     HourlyInProduct,
@@ -88,6 +89,7 @@ class Policy(Part):
     links: Links
     notes: dict[str, str]
     guidance: dict[str, list[str]]
+    deadlines: dict[str, DeadlineSpec]
     # The agents' side (docs/playbook.md, "Notes agents read"): kept in their own blocks.
     public_replies: PublicReplies
     replies: dict[str, str]
@@ -132,7 +134,9 @@ class Policy(Part):
 
     def owns_tag(self, tag: str) -> bool:
         """True for the tags this service sets and removes by itself."""
-        return tag in self.service_tags or tag.startswith(self.tag_roles.path_prefix)
+        if tag in self.service_tags or tag.startswith(self.tag_roles.path_prefix):
+            return True
+        return any(spec.tag == tag for spec in self.deadlines.values())
 
     def zendesk_names(self) -> ZendeskNames:
         """Every Zendesk name the policy relies on, for `check-config`."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Template
 
+from . import deadline_specs
 from .agent_fields import field_problems
 from .facts import ContractType, DisputeReason
 from .policy_schema import MEDIATION_ROUTES
@@ -34,6 +35,8 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "macros": ("phone", "default"),
     "forms": ("dispute",),
     "brands": ("help_center",),
+    # the clocks the rules track (deadlines.track)
+    "deadlines": ("refund_response", "in_product_review", "mediation_window"),
     "ticket_fields": (
         "contract_id",
         "client_username",
@@ -58,6 +61,7 @@ def references(policy: Policy) -> list[Problem]:
         *_complete_options(policy),
         *_template_keys("notes", policy.notes, NOTE_VARIABLES),
         *_template_keys("guidance", policy.guidance, GUIDANCE_VARIABLES),
+        *((loc, message, None) for loc, message in deadline_specs.problems(policy)),
         *_template_keys("replies", policy.replies, REPLY_VARIABLES),
         *_outcome_keys(policy),
         *field_problems(policy),
@@ -178,6 +182,11 @@ def compile_templates(policy: Policy) -> tuple[dict[TemplateLoc, Template], list
             (("guidance", key, index), text, GUIDANCE_VARIABLES[key])
             for key, lines in policy.guidance.items()
             for index, text in enumerate(lines)
+        ),
+        *(
+            (("deadlines", kind, words), getattr(spec, words), deadline_specs.TEMPLATE_VARIABLES)
+            for kind, spec in policy.deadlines.items()
+            for words in ("running", "over")
         ),
     ]
     templates: dict[TemplateLoc, Template] = {}

@@ -174,6 +174,30 @@ class Links(Part):
     dispute_center: str
 
 
+class DeadlineSpec(Part):
+    """One clock of the playbook (the `deadlines:` block, keyed by deadline kind).
+
+    `length` is a number of days, or a reference to the one place the number
+    already lives ("windows.refund_response"); `days` likewise is calendar,
+    business, or a reference ("timeframes.in_product_review_day_kind").
+    Business days skip weekends and the holidays of `calendar` (default: the
+    policy's calendar). `running` / `over` are templates of the agent's words
+    (variables: due, start, length, days, then, calendar); `then` says what
+    happens when the clock runs out. `timer`: re-decide the ticket when it does.
+    `tag`: a tag set while the clock runs (for Zendesk views; never a date).
+    """
+
+    length: PositiveInt | str
+    days: Literal["calendar", "business"] | str
+    calendar: CalendarSpec | None = None
+    what: str = Field(min_length=1)
+    then: str = Field(min_length=1)
+    running: str = Field(min_length=1)
+    over: str = Field(min_length=1)
+    timer: bool = True
+    tag: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+
+
 class OutcomeText(Part):
     """The first lines of an outcome note: what was decided, and why (templates)."""
 

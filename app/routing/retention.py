@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import eligibility, fixed_price, guidance, segments
+from . import deadlines, eligibility, fixed_price, guidance, segments
 from .asking import ask
 from .context import Context
 from .eligibility_result import Code, Eligibility
@@ -115,7 +115,7 @@ def hourly_update(ctx: Context, in_product: InProductDispute) -> Outcome:
 def review_window(ctx: Context, filed_on: dt.date) -> Outcome:
     days = ctx.policy.windows.in_product_review
     kind = ctx.policy.timeframes.in_product_review_day_kind
-    review_by = ctx.policy.business_calendar.add_days(filed_on, days, kind)
+    review_by = deadlines.track(ctx, "in_product_review", filed_on)
     if ctx.now > review_by:
         why = f"filed {filed_on}; the {days} {kind}-day review ended {review_by}"
         ctx.trace.add("follow_up", "chosen", why)

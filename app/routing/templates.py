@@ -71,6 +71,12 @@ NOTE_VARIABLES: dict[str, dict[str, object]] = {
     "ask_agent": {"missing": ["the contract ID"], "hint": "ask the client"},
     "merge_blocked": {"reason": "r", "macro": "CS > Mediation Ticket"},
     "do_not_resume": {"queue": "HV Mediation Tier 1", "segment": "SB client"},
+    "deadlines": {
+        "deadlines": [
+            "The freelancer has until Tue 14 May 2024 to respond in-product; "
+            "after that the escrow goes back to the client."
+        ]
+    },
     # audit (issue 14)
     "manual_dispute_candidate": {
         "charged_on": _DAY,

@@ -16,7 +16,9 @@ from app.store.base import (
     NewEvent,
     Priority,
     StoredEvent,
+    StoredTimer,
     StoreUnavailable,
+    TimerSpec,
 )
 from app.store.postgres import PostgresEventStore
 from app.store.sql_store import SqlEventStore
@@ -36,6 +38,8 @@ __all__ = [
     "SqliteEventStore",
     "StoreUnavailable",
     "StoredEvent",
+    "StoredTimer",
+    "TimerSpec",
     "create_store",
     "open_store",
 ]

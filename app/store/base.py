@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 
@@ -24,9 +24,11 @@ class EventStatus(enum.StrEnum):
 
 
 class Priority(enum.IntEnum):
-    """Lower runs first: live webhooks before operator replays and backfills."""
+    """Lower runs first: live webhooks, then due timers (a clock ran out), then
+    operator replays and backfills."""
 
     LIVE = 0
+    TIMER = 3
     REPLAY = 5
     BACKFILL = 9
 
@@ -83,6 +85,60 @@ class DecisionRecord:
     outcome: str = "applied"  # applied | noop | conflict | failed | dry_run
     decided_at: datetime | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimerSpec:
+    """A clock a decision depends on, as the store keeps it (docs/playbook.md, "Clocks")."""
+
+    kind: str  # the policy's deadline kind
+    due_on: date  # the last day inside the clock
+    fire_at: datetime  # when it is over (the next midnight, UTC): never fired earlier
+    what: str
+    then: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "due_on": self.due_on.isoformat(),
+            "fire_at": self.fire_at.isoformat(),
+            "what": self.what,
+            "then": self.then,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTimer:
+    id: int
+    ticket_id: int
+    kind: str
+    due_on: date
+    fire_at: datetime
+    generation: int
+    what: str
+    then: str
+    policy_version: str
+    decision_id: int | None
+    fired_at: datetime | None
+    event_id: int | None
+    event_status: str | None = None  # of the re-decision event, once fired
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "kind": self.kind,
+            "due_on": self.due_on.isoformat(),
+            "fire_at": self.fire_at.isoformat(),
+            "generation": self.generation,
+            "what": self.what,
+            "then": self.then,
+            "policy_version": self.policy_version,
+            "decision_id": self.decision_id,
+            "fired_at": self.fired_at.isoformat() if self.fired_at else None,
+            "event_id": self.event_id,
+            "event_status": self.event_status,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +258,38 @@ class EventStore(Protocol):
         """Replace the value with `change(current)` (None when missing) in one write
         transaction, so concurrent read-modify-writes, across processes too, never
         lose each other's changes; returns the new value. `change` must be pure."""
+
+    async def set_timers(
+        self,
+        ticket_id: int,
+        timers: Sequence[TimerSpec],
+        *,
+        policy_version: str,
+        decision_id: int | None,
+    ) -> None:
+        """Make the ticket's timers exactly `timers` (one per kind): a new kind is
+        armed, a moved due day re-arms (generation + 1), an unchanged one is kept
+        as it is (fired or not), and kinds no longer listed are dropped."""
+
+    async def fire_due_timers(self, now: datetime, *, limit: int = 100) -> int:
+        """Turn up to `limit` unfired timers with `fire_at <= now` into events of
+        priority TIMER (dedupe key `timer:<id>:<generation>`), marking them fired
+        in the same transaction: once per deadline, whatever the number of
+        workers. Returns how many fired."""
+
+    async def timers_for_ticket(self, ticket_id: int) -> list[StoredTimer]: ...
+
+    async def overdue_timers(self, now: datetime, *, limit: int = 100) -> list[StoredTimer]:
+        """Timers due by `now` whose re-decision has not finished (unfired, or fired
+        and its event still pending or leased), most overdue first."""
+
+    async def upcoming_timers(
+        self, now: datetime, until: datetime, *, limit: int = 100
+    ) -> list[StoredTimer]:
+        """Unfired timers due after `now` and by `until`, soonest first."""
+
+    async def count_overdue_timers(self, now: datetime) -> int:
+        """How many `overdue_timers` there are."""
 
     async def wait_for_work(self, timeout: float) -> None:  # noqa: ASYNC109
         """Return when new work may be claimable (an event was accepted, released

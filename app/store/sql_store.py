@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.store import timer_queries
 from app.store.base import (
     AcceptResult,
     AuditEntry,
@@ -42,7 +43,9 @@ from app.store.base import (
     NewEvent,
     Priority,
     StoredEvent,
+    StoredTimer,
     StoreUnavailable,
+    TimerSpec,
 )
 from app.store.group_commit import GroupCommit
 from app.store.tables import console_audit, decisions, events, kv
@@ -694,3 +697,63 @@ class SqlEventStore(ABC):
         )
         async with self._write() as conn:
             await conn.execute(statement)
+
+    # ------------------------------------------------------------------ timers
+
+    async def set_timers(
+        self,
+        ticket_id: int,
+        timers: Sequence[TimerSpec],
+        *,
+        policy_version: str,
+        decision_id: int | None,
+    ) -> None:
+        if not timers and not await self._has_timers(ticket_id):
+            return  # most decisions have no clock: no write transaction for them
+        async with self._write() as conn:
+            await timer_queries.set_timers(
+                conn,
+                self.insert,
+                ticket_id,
+                timers,
+                policy_version=policy_version,
+                decision_id=decision_id,
+                now=utcnow(),
+            )
+
+    async def _has_timers(self, ticket_id: int) -> bool:
+        async with self._read() as conn:
+            found = await conn.execute(timer_queries.any_for_ticket(ticket_id))
+            return found.first() is not None
+
+    async def fire_due_timers(self, now: datetime, *, limit: int = 100) -> int:
+        async with self._read() as conn:  # the usual answer, without taking the write lock
+            if (await conn.execute(timer_queries.any_due(now))).first() is None:
+                return 0
+        async with self._write() as conn:
+            fired = await timer_queries.fire_due(conn, self.insert, now, limit)
+            if fired:
+                await self._announce_work(conn)
+        if fired:
+            self._work.set()
+        return fired
+
+    async def _timers(self, query: Select[Any]) -> list[StoredTimer]:
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [timer_queries.to_timer(row) for row in rows]
+
+    async def timers_for_ticket(self, ticket_id: int) -> list[StoredTimer]:
+        return await self._timers(timer_queries.for_ticket(ticket_id))
+
+    async def overdue_timers(self, now: datetime, *, limit: int = 100) -> list[StoredTimer]:
+        return await self._timers(timer_queries.overdue_query(now, min(limit, MAX_PAGE)))
+
+    async def upcoming_timers(
+        self, now: datetime, until: datetime, *, limit: int = 100
+    ) -> list[StoredTimer]:
+        return await self._timers(timer_queries.upcoming_query(now, until, min(limit, MAX_PAGE)))
+
+    async def count_overdue_timers(self, now: datetime) -> int:
+        async with self._read() as conn:
+            return int((await conn.execute(timer_queries.overdue_count(now))).scalar_one())

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -135,6 +137,32 @@ kv = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# One durable timer per (ticket, deadline kind) while a decision depends on a clock
+# (docs/playbook.md, "Clocks"). Firing turns it into an event of priority TIMER in the
+# same transaction (`fired_at`, `event_id`); `generation` counts re-armings (a moved
+# due day) and names the event's dedupe key `timer:<id>:<generation>`.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("fire_at", UTCDateTime, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("what", Text, nullable=False),
+    Column("then", Text, nullable=False),
+    Column("policy_version", String(255), nullable=False),
+    Column("decision_id", BigInteger, nullable=True),
+    Column("fired_at", UTCDateTime, nullable=True),
+    Column("event_id", BigInteger, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("ticket_id", "kind", name="uq_timers_ticket_kind"),
+    sqlite_autoincrement=True,
+)
+# the poller: unfired timers by due moment; /admin/timers and the overdue gauge
+Index("ix_timers_due", timers.c.fired_at, timers.c.fire_at)
+Index("ix_timers_fire_at", timers.c.fire_at)
 #: who did what in the ops console, and when (append-only)
 console_audit = Table(
     "console_audit",

@@ -28,6 +28,7 @@ from app.store import StoredEvent
 from app.worker.merge_repair import is_merge_event
 from app.worker.pipeline import Evaluation, Pipeline, PlannedWrite, Result, zendesk_priority
 from app.worker.plan import TicketWrite
+from app.worker.timers import is_timer_event
 from app.worker.verify import unexpected_changes
 from app.zendesk import JobResult, Priority, UnknownName, ZendeskCatalog
 
@@ -144,7 +145,9 @@ class BatchPipeline:
             return None
         try:
             evaluation = await self.pipeline.reconcile(
-                await self.pipeline.evaluate_ticket(ticket, today, priority)
+                await self.pipeline.evaluate_ticket(
+                    ticket, today, priority, deadline=is_timer_event(event)
+                )
             )
         except Exception as exc:  # one bad ticket must not sink the batch
             outcomes[event.id] = exc

@@ -51,6 +51,7 @@ from app.worker.plan import (
     plan_ticket_write,
     recorded_decision_marker,
 )
+from app.worker.timers import annotate_timer, is_timer_event, timer_specs
 from app.zendesk import Conflict, Priority, ZendeskClient
 
 log = logging.getLogger("app.worker")
@@ -158,9 +159,15 @@ class Pipeline:
         return await self.evaluate_ticket(bundle["ticket"], today, priority)
 
     async def evaluate_ticket(
-        self, ticket: dict[str, Any], today: date, priority: Priority = Priority.LIVE
+        self,
+        ticket: dict[str, Any],
+        today: date,
+        priority: Priority = Priority.LIVE,
+        *,
+        deadline: bool = False,
     ) -> Evaluation:
-        """Decide on a ticket already read (alone or in a `show_many` batch)."""
+        """Decide on a ticket already read (alone or in a `show_many` batch).
+        `deadline`: a timer fired, so an unchanged ticket is no echo (app/worker/timers.py)."""
         ticket_id = int(ticket["id"])
         if str(ticket.get("status", "")).lower() == "closed":
             return Evaluation(ticket_id, None, None, skipped="ticket is closed")
@@ -173,7 +180,7 @@ class Pipeline:
         decision = annotate(decided, link, ticket_id)
         loops = self.loops
         seen = {ticket_id: list(ticket.get("tags") or [])}
-        if await loops.is_echo(ticket):
+        if not deadline and await loops.is_echo(ticket):
             why = "the ticket is as the service's own last update left it (an echo)"
             decision = _traced(decision, "loop_guard", "hold", why)
             return Evaluation(ticket_id, facts, decision, [], link=link, held=why, seen=seen)
@@ -251,7 +258,8 @@ class Pipeline:
     async def record(
         self, event: StoredEvent, evaluation: Evaluation, done: list[dict[str, Any]]
     ) -> Result:
-        """Store the decision with the writes made; the explain history.
+        """Store the decision with the writes made; the explain history; the
+        ticket's timers (app/worker/timers.py).
 
         The one place a decision becomes JSON: the record is what the history shows.
         Writes a crashed attempt made but never recorded join them (`intents.py`)."""
@@ -265,7 +273,9 @@ class Pipeline:
                 event_id=event.id,
                 policy_version=self.policy.version,
                 facts=facts,
-                decision=decision.model_dump(mode="json") if decision else {},
+                decision=annotate_timer(decision.model_dump(mode="json"), event)
+                if decision
+                else {},
                 writes=done,
                 outcome=outcome,
             )
@@ -273,6 +283,12 @@ class Pipeline:
         await self._after_writes(evaluation, done)
         if decision is None:
             return Result(outcome, decision_id)
+        await self.store.set_timers(
+            evaluation.ticket_id,
+            timer_specs(decision),
+            policy_version=self.policy.version,
+            decision_id=decision_id,
+        )
         return Result(outcome, decision_id, decision.queue, decision.eligibility.code)
 
     async def _after_writes(self, evaluation: Evaluation, done: list[dict[str, Any]]) -> None:
@@ -327,7 +343,9 @@ class Pipeline:
         repaired = await self._merge_signs(ticket, today, priority)
         if repaired.wrote and int(ticket_id) in {int(w["ticket_id"]) for w in repaired.writes}:
             ticket = (await self.zendesk.get_ticket(ticket_id, priority=priority))["ticket"]
-        evaluation = await self.reconcile(await self.evaluate_ticket(ticket, today, priority))
+        evaluation = await self.reconcile(
+            await self.evaluate_ticket(ticket, today, priority, deadline=is_timer_event(event))
+        )
         if evaluation.decision is None:
             return Result("applied" if repaired.wrote else "skipped")
         # Linked tickets come first in the plan: after a crash between writes their

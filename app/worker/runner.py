@@ -19,6 +19,7 @@ from app.store import StoredEvent, StoreUnavailable
 from app.worker.batch import BatchPipeline
 from app.worker.pipeline import Result, pipeline_for
 from app.worker.retry_policy import decide_retry, describe
+from app.worker.timers import TimerPoller
 from app.zendesk import UnknownName, ZendeskAPIError
 
 log = logging.getLogger("app.worker")
@@ -38,10 +39,18 @@ class Worker:
         self._stopping = asyncio.Event()
         self._drained = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self.timers = TimerPoller(
+            services.store,
+            services.clock,
+            services.settings.poll_interval_seconds,
+            on_fired=services.metrics.timers_fired.inc,
+        )
 
     async def run(self) -> None:
         log.info("worker started", extra={"owner": self.owner, "concurrency": self.concurrency})
         while not self._stopping.is_set():
+            if self._free_slots() > 0:  # due deadlines become TIMER events first
+                await self.timers.poll()
             claimed = await self._claim()
             if not claimed:
                 await self._idle()

@@ -77,6 +77,7 @@ class ReplayDryRun(Out):
     facts: Json | None
     decision: Json | None
     writes: list[Json]
+    timers: list[Json]  # the timers recording this decision would arm (the case clock)
 
 
 class ReplayQueued(Out):

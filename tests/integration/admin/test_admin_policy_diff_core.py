@@ -124,3 +124,35 @@ def test_a_decision_that_raises_is_a_problem_not_a_crash(current: Policy, window
     assert [(p.ticket_id, p.decision_id) for p in report.problems] == [(9, 99)]
     assert "RuntimeError: boom" in report.problems[0].error
     assert report.compared == 1 and [d.ticket_id for d in report.changed] == [1]
+
+
+def test_a_candidate_shows_the_deadlines_it_would_move(current: Policy) -> None:
+    """A longer refund-response window moves the freelancer's due day (and the timer)."""
+    text = default_policy_path().read_text()
+    longer = text.replace("  refund_response: 7 ", "  refund_response: 10 ", 1)
+    assert longer != text
+    candidate = parse_policy(longer.encode(), "candidate.yaml")
+    facts = hourly_facts(1, TODAY, 10) | {
+        "contract": {
+            "id": "C-1",
+            "type": "fixed_price",
+            "status": "closed",
+            "payments": [],
+            "funds_in_escrow": "300.00",
+            "refund_request": {"status": "pending", "requested_on": "2024-06-10"},
+        }
+    }
+    report = diff_policies(
+        [Sample(1, TicketFacts.model_validate(facts), TODAY)], current=current, candidate=candidate
+    )
+    [changed] = report.changed
+    assert "deadlines" in changed.aspects
+    assert changed.as_json()["deadlines_moved"] == [
+        {
+            "kind": "refund_response",
+            "due_before": "2024-06-17",
+            "due_after": "2024-06-20",
+            "over_before": False,
+            "over_after": False,
+        }
+    ]

@@ -31,7 +31,7 @@ async def test_open_runs_migrations_to_head_and_twice_is_harmless(backend: Backe
     async with again.engine.connect() as conn:
         assert await conn.run_sync(current_revision) == _head()
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    assert {"events", "decisions", "kv", "alembic_version"} <= tables
+    assert {"events", "decisions", "kv", "timers", "alembic_version"} <= tables
 
 
 async def test_migrations_match_the_runtime_tables(backend: Backend) -> None:
@@ -48,4 +48,4 @@ async def test_migrations_match_the_runtime_tables(backend: Backend) -> None:
 def test_migrations_ship_with_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert _head() == "0003_lease_expiries"
+    assert _head() == "0004_timers"  # after 0003_lease_expiries: timers (the case clock)
