@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import httpx
 import uvicorn
@@ -26,7 +26,39 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-class ThreadedServer:
+class StartStop:
+    """`with` and `async with` for a server with blocking `start()` and `stop()`."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+class ThreadedServer(StartStop):
     """`with ThreadedServer(app) as server:` -> `server.url` answers until exit.
 
     `ready_path`: also wait until a GET of this path answers 200 (an app without
@@ -68,7 +100,7 @@ class ThreadedServer:
         self._ready_path = ready_path
         self._startup_timeout = startup_timeout
 
-    def start(self) -> ThreadedServer:
+    def start(self) -> Self:
         self._thread.start()
         try:
             self._wait_until_ready()
@@ -99,25 +131,3 @@ class ThreadedServer:
         if self._thread.is_alive():
             self._thread.join(timeout=15)
         self._sock.close()
-
-    def __enter__(self) -> ThreadedServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> ThreadedServer:
-        return await asyncio.to_thread(self.start)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await asyncio.to_thread(self.stop)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from types import TracebackType
+from typing import Self
 
 import uvicorn
 
-from app.core.serving import ThreadedServer
+from app.core.serving import StartStop, ThreadedServer
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 
 
-class SandboxServer:
+class SandboxServer(StartStop):
     """`with SandboxServer() as sandbox:` (or `async with`) -> uvicorn on `sandbox.url`.
 
     Binds `host:port` (port 0 = a free one) when entered, serves from a daemon
@@ -39,7 +38,7 @@ class SandboxServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         server = ThreadedServer(
             create_sandbox_app(self.state),
             host=self.host,
@@ -62,28 +61,6 @@ class SandboxServer:
         if self._server is not None:
             self._server.stop()
         self._server = None
-
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> SandboxServer:
-        return await asyncio.to_thread(self.start)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await asyncio.to_thread(self.stop)
 
 
 def run_sandbox(
