@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     webhook_max_unfinished_bodies_per_client: int = Field(default=64, ge=0)  # 0: no cap
     lease_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    # a worker that dies every time it holds one event (a poison event) would
+    # otherwise take it again forever and block its ticket
+    max_lease_expiries: int = Field(default=5, ge=1)
     poll_interval_seconds: float = Field(default=0.5, gt=0)
     batch_size: int = Field(default=100, ge=1, le=100)
     batch_min_events: int = Field(default=10, ge=2)

@@ -151,8 +151,10 @@ class ReplayProgress(BaseModel):
         return data
 
 
-def new_replay_id(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+def new_replay_id() -> str:
+    """Random, with no date in it: the id ends up in every queued event's dedupe key,
+    and keys never carry dates (when a replay started is in its progress)."""
+    return uuid.uuid4().hex[:16]
 
 
 _COUNTERS = ("pages", "seen", "queued", "duplicates", "skipped", "cursor", "position", "reached")
@@ -318,7 +320,7 @@ class ReplayRegistry:
     async def create(self, request: ReplayRequest, requested_by: str) -> ReplayProgress:
         now = self.services.clock()
         progress = ReplayProgress(
-            id=new_replay_id(now),
+            id=new_replay_id(),
             status=ReplayStatus.RUNNING,
             mode="ticket_ids" if request.ticket_ids is not None else "time_range",
             start=request.start,

@@ -82,12 +82,39 @@ class Worker:
         return len(events)
 
     async def _lease(self, limit: int) -> list[StoredEvent]:
-        return await self.services.store.claim(
+        claimed = await self.services.store.claim(
             self.owner,
             limit=limit,
             lease_seconds=self.services.settings.lease_seconds,
             now=self.services.clock(),
         )
+        cap = self.services.settings.max_lease_expiries
+        for event in (e for e in claimed if e.lease_expiries >= cap):
+            await self._poisoned(event)
+        return [e for e in claimed if e.lease_expiries < cap]
+
+    async def _poisoned(self, event: StoredEvent) -> None:
+        """A worker died every time it held this event: taking it again would kill the
+        next one and keep its ticket blocked, so it goes to the dead letters, where an
+        operator sees why and can retry it once the cause is fixed."""
+        reason = (
+            f"a worker stopped {event.lease_expiries} times while holding this event "
+            f"(MAX_LEASE_EXPIRIES={self.services.settings.max_lease_expiries}); "
+            f"last: {event.last_error or 'unknown'}"
+        )
+        try:
+            dead = await self.services.store.dead_letter(event.id, self.owner, reason=reason)
+        except StoreUnavailable as exc:  # its lease expires again: the next claim retries
+            log.error("could not dead-letter a poison event: %s", exc, extra={"event_id": event.id})
+            return
+        if dead:
+            self.services.metrics.dead_letters.labels("LeaseExpired").inc()
+            self.services.metrics.processed.labels("dead").inc()
+            log.error(
+                "event dead-lettered: %s",
+                reason,
+                extra={"event_id": event.id, "ticket_id": event.ticket_id},
+            )
 
     async def _idle(self) -> None:
         waiters: list[asyncio.Future[Any]] = [

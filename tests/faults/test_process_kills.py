@@ -56,7 +56,8 @@ def test_service_sigkill_at_random_points_nothing_lost_nothing_written_twice(
     port = free_port()
     sandbox.inject(*RANDOM_DELAYS, seed=SEED)
     sandbox.log.answer_late("PUT", "/api/v2/tickets", seconds=0.5, probability=0.3, seed=SEED)
-    settings = {"lease_seconds": 1, "log_level": "WARNING"}
+    # each kill costs an event at most one lease: the poison cap must never be what gives up
+    settings = {"lease_seconds": 1, "log_level": "WARNING", "max_lease_expiries": KILLS + 1}
     kill_points: list[float] = []
     with (
         ForkServer() as forks,

@@ -39,7 +39,12 @@ KILLS = 8
 SEED = 1717
 FIRST_DUE = 3.0  # seconds after arming; then one deadline every STAGGER seconds
 STAGGER = 0.5
-SETTINGS: dict[str, Any] = {"lease_seconds": 1, "log_level": "WARNING"}
+# each kill costs an event at most one lease: the poison cap must never be what gives up
+SETTINGS: dict[str, Any] = {
+    "lease_seconds": 1,
+    "log_level": "WARNING",
+    "max_lease_expiries": KILLS + 1,
+}
 
 
 async def arm(database_url: str, ticket_ids: list[int]) -> dict[int, datetime]:

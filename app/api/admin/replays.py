@@ -42,7 +42,7 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {
 ReplayId = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,64}$", description="Replay id")]
 
 _PROGRESS_EXAMPLE: dict[str, Any] = {
-    "id": "20240612T101500Z-3f9c2a1b",
+    "id": "3f9c2a1b7d4e6a90",
     "status": "running",
     "mode": "time_range",
     "start": "2024-06-01T00:00:00Z",

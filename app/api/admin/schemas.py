@@ -31,6 +31,7 @@ class EventOut(Out):
     status: str
     priority: int
     attempts: int
+    lease_expiries: int = 0  # leases that ran out with a worker (crashes), apart from attempts
     received_at: Timestamp
     available_at: Timestamp
     lease_owner: str | None = None
