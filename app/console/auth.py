@@ -34,9 +34,18 @@ CSP = (
 
 
 class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str, *, login: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        login: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.login = status, code, message, login
+        self.headers = headers or {}
 
     def response(self, request: Request) -> Response:
         if self.login and request.method == "GET":
@@ -44,8 +53,11 @@ class Refusal(Exception):
             return RedirectResponse(f"/console/login?next={target}", status_code=303)
         if "text/html" in request.headers.get("accept", ""):
             context = {"code": self.code, "message": self.message, "status": self.status}
-            return html(request, "refused.html", context, self.status)
-        return JSONResponse({"error": self.code, "message": self.message}, self.status)
+            page = html(request, "refused.html", context, self.status)
+            page.headers.update(self.headers)
+            return page
+        body = {"error": self.code, "message": self.message}
+        return JSONResponse(body, self.status, headers=self.headers)
 
 
 class ConsoleRoute(APIRoute):

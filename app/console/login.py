@@ -22,6 +22,7 @@ from app.console.auth import (
     html,
     tokens_of,
 )
+from app.console.throttle import LoginThrottle
 from app.runtime.deps import ServicesDep
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -58,8 +59,27 @@ async def login_form(request: Request, services: ServicesDep, next: str = "") ->
     return response
 
 
+def _throttle(request: Request, services: ServicesDep) -> LoginThrottle:
+    """One per app (not per module: tests run many apps in one process)."""
+    throttle: LoginThrottle | None = getattr(request.app.state, "console_logins", None)
+    if throttle is None:
+        throttle = LoginThrottle(services.settings.console_login_max_failures)
+        request.app.state.console_logins = throttle
+    return throttle
+
+
 @router.post("/login")
 async def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    throttle, address = _throttle(request, services), _address(request)
+    wait = throttle.wait_seconds(address, time.monotonic())
+    if wait:
+        await audit(services, None, "login", "-", "refused", "too many failed logins")
+        raise Refusal(
+            429,
+            "too_many_failed_logins",
+            f"too many failed logins from this address; try again in {wait} s",
+            headers={"retry-after": str(wait)},
+        )
     tokens = tokens_of(services)
     nonce = request.cookies.get(LOGIN_COOKIE)
     if not sessions.csrf_ok(tokens, nonce, field(form, "csrf"), "login"):
@@ -68,6 +88,7 @@ async def login(request: Request, services: ServicesDep, form: FormDep) -> Respo
     given = field(form, "token")
     role = tokens.role_of(given)
     if role is None:
+        throttle.failed(address, time.monotonic())
         await audit(services, None, "login", "-", "refused", "unknown token")
         context = {
             "csrf": sessions.csrf_token(tokens, nonce or "", "login"),
@@ -75,6 +96,7 @@ async def login(request: Request, services: ServicesDep, form: FormDep) -> Respo
             "error": "That token is not allowed.",
         }
         return html(request, "login.html", context, status=401)
+    throttle.succeeded(address)
     who = sessions.fingerprint(given.strip())
     minutes = services.settings.console_session_minutes
     cookie = sessions.issue(tokens, role, who, now=time.time(), minutes=minutes)
@@ -84,6 +106,10 @@ async def login(request: Request, services: ServicesDep, form: FormDep) -> Respo
     _set_cookie(request, response, COOKIE, cookie, minutes * 60)
     response.delete_cookie(LOGIN_COOKIE, path="/console")
     return response
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "-"
 
 
 def _never() -> sessions.Session:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     admin_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     console_viewer_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    console_login_max_failures: int = Field(default=10, ge=0)  # per address, 15 min; 0: no cap
     database_url: str = DEFAULT_DATABASE_URL
     policy_file: Path | None = None
     marketplace_url: str | None = None

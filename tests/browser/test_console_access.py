@@ -122,6 +122,31 @@ def test_login_refuses_a_wrong_token_and_a_missing_login_csrf(service: ThreadedS
         assert "console_session" not in client.cookies
 
 
+def test_an_address_with_ten_failed_logins_waits_and_others_do_not(
+    service: ThreadedServer,
+) -> None:
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        csrf = csrf_of(client.get("/console/login").text)
+        wrong = [
+            client.post("/console/login", data={"token": f"guess-{n}", "csrf": csrf}).status_code
+            for n in range(10)
+        ]
+        assert wrong == [401] * 10
+        # from now on even the right token is refused: a guess that hits is not told apart
+        held = client.post("/console/login", data={"token": ADMIN, "csrf": csrf})
+        assert held.status_code == 429 and held.json()["error"] == "too_many_failed_logins"
+        assert 0 < int(held.headers["retry-after"]) <= 15 * 60 + 1
+        assert "console_session" not in client.cookies
+    # another address logs in as before (a loopback alias stands in for it)
+    other = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=service.url, timeout=10, transport=other) as client:
+        csrf = csrf_of(client.get("/console/login").text)
+        ok = client.post("/console/login", data={"token": ADMIN, "csrf": csrf})
+        assert ok.status_code == 303 and "console_session" in client.cookies
+        audit = client.get("/console/audit").text
+    assert "too many failed logins" in audit and "unknown token" in audit
+
+
 def test_forms_without_their_csrf_token_are_refused(service: ThreadedServer) -> None:
     with login(service.url, ADMIN) as client:
         for path in FORMS:
