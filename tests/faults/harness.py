@@ -264,6 +264,11 @@ def all_events(api: httpx.Client) -> list[dict[str, Any]]:
     return found
 
 
+def event_of(api: httpx.Client, event_id: int) -> dict[str, Any]:
+    """One event as the admin API lists it."""
+    return next(e for e in all_events(api) if e["id"] == event_id)
+
+
 def settle(api: httpx.Client, ids: set[int] | list[int], timeout: float) -> dict[int, Any]:
     """Wait until every one of `ids` is done or dead; then assert all are done
     (a dead letter fails at once, with its reason, instead of timing out)."""

@@ -32,6 +32,7 @@ from tests.faults.harness import (
     ForkServer,
     ServiceProcess,
     all_events,
+    event_of,
     new_ticket,
     pg_url,
     running,
@@ -59,10 +60,6 @@ def _written_not_answered(sandbox: FaultSandbox, ticket_id: int) -> bool:
     )
 
 
-def _event_of(api: httpx.Client, event_id: int) -> dict[str, Any]:
-    return next(e for e in all_events(api) if e["id"] == event_id)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # ~10 s a life on a loaded 2-core machine
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server reads /proc")
@@ -85,7 +82,7 @@ def test_sigkill_between_write_and_record_one_applied_decision_per_ticket(
                 if event_ids:  # the ticket killed last life: finished without a new write
                     last = event_ids[-1]
                     wait_for(
-                        lambda: _event_of(api, last)["status"] == "done",  # noqa: B023
+                        lambda: event_of(api, last)["status"] == "done",  # noqa: B023
                         timeout=30,
                         what=f"killed event {last} done",
                     )

@@ -24,7 +24,7 @@ from tests.faults.harness import (
     FaultSandbox,
     ForkServer,
     ServiceProcess,
-    all_events,
+    event_of,
     new_ticket,
     running,
     trigger,
@@ -43,10 +43,6 @@ def _reads_of(sandbox: FaultSandbox, ticket_id: int) -> int:
         for r in sandbox.requests("GET", path)
         if r.path.removesuffix(".json") == path or r.path.startswith(path + "/")
     )
-
-
-def _event(api: httpx.Client, event_id: int) -> dict[str, Any]:
-    return next(e for e in all_events(api) if e["id"] == event_id)
 
 
 @pytest.mark.slow
@@ -98,12 +94,12 @@ def test_event_that_kills_every_worker_is_dead_lettered_after_the_cap(
         with running(service()) as proc, proc.admin() as api:
             proc.wait_healthy()
             wait_for(
-                lambda: _event(api, poisoned)["status"] == "dead",
+                lambda: event_of(api, poisoned)["status"] == "dead",
                 timeout=30,
                 what="the poison event dead-lettered",
             )
             assert _reads_of(sandbox, poison["id"]) == reads, "not worked on a fourth time"
-            dead = _event(api, poisoned)
+            dead = event_of(api, poisoned)
             assert (dead["lease_expiries"], dead["attempts"]) == (CAP, 1)
             assert f"a worker stopped {CAP} times while holding this event" in dead["last_error"]
             listed = api.get("/admin/dead-letters").json()
@@ -117,7 +113,7 @@ def test_event_that_kills_every_worker_is_dead_lettered_after_the_cap(
                 for t, stamp in ((healthy, None), (poison, "2030-01-01T00:00:00Z"))
             ]
             wait_for(
-                lambda: all(_event(api, i)["status"] == "done" for i in later),
+                lambda: all(event_of(api, i)["status"] == "done" for i in later),
                 timeout=30,
                 what="later events done",
             )
