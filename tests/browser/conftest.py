@@ -1,4 +1,6 @@
-"""The service and the sandbox Zendesk on loopback, and console sessions over HTTP."""
+"""The service and the sandbox Zendesk on loopback, and console sessions over HTTP.
+
+The `sandbox` and `zd` fixtures are the e2e ones, imported by name."""
 
 from __future__ import annotations
 
@@ -12,23 +14,13 @@ import pytest
 
 from app.api.app import create_app
 from app.core.serving import ThreadedServer
-from app.sandbox import create_sandbox_app
-from tests.e2e.conftest import ADMIN, ZD_AUTH, e2e_settings
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import admin_client, e2e_settings
+
+sandbox, zd = e2e.sandbox, e2e.zd  # the e2e fixtures, registered here by name
 
 VIEWER = "console-viewer-token"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@pytest.fixture
-def sandbox() -> Iterator[ThreadedServer]:
-    with ThreadedServer(create_sandbox_app()) as server:
-        yield server
-
-
-@pytest.fixture
-def zd(sandbox: ThreadedServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.url, auth=ZD_AUTH, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture
@@ -43,9 +35,7 @@ def service(sandbox: ThreadedServer, tmp_path: Path) -> Iterator[ThreadedServer]
 
 @pytest.fixture
 def api(service: ThreadedServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as client:
+    with admin_client(service.url) as client:
         yield client
 
 

@@ -7,29 +7,25 @@ import httpx
 
 from app.api.app import create_app
 from app.core.serving import ThreadedServer
-from tests.e2e.conftest import ADMIN, create_case, e2e_settings, event_status, send, wait_for
+from tests.e2e.conftest import (
+    admin_client,
+    create_case,
+    e2e_settings,
+    event_status,
+    queue_backlog,
+    wait_for,
+)
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 
 def test_backlog_drains_with_update_many(sandbox, zd: httpx.Client, tmp_path):
     tickets = [create_case(zd, hourly_case()) for _ in range(30)]
     settings = e2e_settings(sandbox.url, tmp_path / "triage.db", worker_concurrency=2)
-    with (
-        ThreadedServer(create_app(settings, run_worker=False)) as intake,
-        httpx.Client(base_url=intake.url, timeout=10) as client,
-    ):
-        ids = [
-            send(client, {"ticket_id": str(t["id"]), "updated_at": t["updated_at"]}).json()[
-                "event_id"
-            ]
-            for t in tickets
-        ]
+    ids = queue_backlog(settings, tickets)
     zd.delete("/_sandbox/requests")
     with (
         ThreadedServer(create_app(settings)) as worker,
-        httpx.Client(
-            base_url=worker.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api,
+        admin_client(worker.url) as api,
     ):
         wait_for(
             lambda: all(event_status(api, i) == "done" for i in ids),

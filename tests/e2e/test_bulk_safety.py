@@ -21,7 +21,15 @@ from app.sandbox import SandboxState, create_sandbox_app
 from app.sandbox.model import parse_changes
 from app.sandbox.seed import MACROS
 from app.worker.plan import MARKER_PREFIX
-from tests.e2e.conftest import ADMIN, ZD_AUTH, create_case, e2e_settings, send, wait_for
+from tests.e2e.conftest import (
+    ZD_AUTH,
+    admin_client,
+    create_case,
+    e2e_settings,
+    queue_backlog,
+    send,
+    wait_for,
+)
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 BACKLOG = 30
@@ -44,23 +52,6 @@ def sandbox_server(state: SandboxState) -> Iterator[ThreadedServer]:
 def zd(sandbox_server: ThreadedServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox_server.url, auth=ZD_AUTH, timeout=10) as client:
         yield client
-
-
-def _queue_backlog(sandbox_url: str, db: Path, tickets: list[dict[str, Any]]) -> list[int]:
-    """Webhooks accepted by an intake without a worker: a backlog for the next one."""
-    settings = e2e_settings(sandbox_url, db)
-    with (
-        ThreadedServer(create_app(settings, run_worker=False)) as intake,
-        httpx.Client(base_url=intake.url, timeout=10) as client,
-    ):
-        return [
-            int(
-                send(client, {"ticket_id": str(t["id"]), "updated_at": t["updated_at"]}).json()[
-                    "event_id"
-                ]
-            )
-            for t in tickets
-        ]
 
 
 def _all_done(api: httpx.Client, ids: list[int]) -> bool:
@@ -94,14 +85,12 @@ def test_agent_edit_between_snapshot_and_job_survives(
     agent = _agent(state)
     tickets = [create_case(zd, hourly_case()) for _ in range(BACKLOG)]
     edited = int(tickets[7]["id"])
-    ids = _queue_backlog(sandbox_server.url, tmp_path / "triage.db", tickets)
+    ids = queue_backlog(e2e_settings(sandbox_server.url, tmp_path / "triage.db"), tickets)
     state.jobs_paused = True
     settings = e2e_settings(sandbox_server.url, tmp_path / "triage.db")
     with (
         ThreadedServer(create_app(settings)) as worker,
-        httpx.Client(
-            base_url=worker.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api,
+        admin_client(worker.url) as api,
     ):
         wait_for(
             lambda: any("update_many" in r["path"] for r in state.request_log()),
@@ -139,13 +128,11 @@ def test_clean_backlog_costs_no_read_per_ticket(
     """Tag-only macros come from the catalog's definitions (no `apply`), and the batch
     is read back once; then the echoes of the service's own updates cost nothing."""
     tickets = [create_case(zd, hourly_case()) for _ in range(BACKLOG)]
-    ids = _queue_backlog(sandbox_server.url, tmp_path / "triage.db", tickets)
+    ids = queue_backlog(e2e_settings(sandbox_server.url, tmp_path / "triage.db"), tickets)
     settings = e2e_settings(sandbox_server.url, tmp_path / "triage.db")
     with (
         ThreadedServer(create_app(settings)) as worker,
-        httpx.Client(
-            base_url=worker.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api,
+        admin_client(worker.url) as api,
     ):
         wait_for(lambda: _all_done(api, ids), timeout=90, what="backlog drained")
         log = _zendesk(state.request_log())
@@ -180,13 +167,11 @@ def test_batch_that_ignores_tag_deltas_is_caught_and_redone(
     items: then the marker is missing on read-back and the one-ticket path writes it."""
     state.batch_tag_deltas = False
     tickets = [create_case(zd, hourly_case()) for _ in range(12)]
-    ids = _queue_backlog(sandbox_server.url, tmp_path / "triage.db", tickets)
+    ids = queue_backlog(e2e_settings(sandbox_server.url, tmp_path / "triage.db"), tickets)
     settings = e2e_settings(sandbox_server.url, tmp_path / "triage.db")
     with (
         ThreadedServer(create_app(settings)) as worker,
-        httpx.Client(
-            base_url=worker.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api,
+        admin_client(worker.url) as api,
     ):
         wait_for(lambda: _all_done(api, ids), timeout=90, what="backlog drained")
     singles = [p for m, p in _zendesk(state.request_log()) if m == "PUT" and "many" not in p]
@@ -204,9 +189,7 @@ def test_echo_of_a_single_update_costs_no_zendesk_call(
     settings = e2e_settings(sandbox_server.url, tmp_path / "triage.db")
     with (
         ThreadedServer(create_app(settings)) as service,
-        httpx.Client(
-            base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api,
+        admin_client(service.url) as api,
     ):
         payload = {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]}
         first = int(send(api, payload).json()["event_id"])

@@ -24,7 +24,7 @@ from app.core.serving import ThreadedServer
 from app.routing.calendar import plain_day
 from app.store import TimerSpec, open_store
 from tests.e2e.conftest import (
-    ADMIN,
+    admin_client,
     create_case,
     e2e_settings,
     event_status,
@@ -66,9 +66,7 @@ def refund_case(today: date) -> DemoCase:
 
 
 def admin(server: ThreadedServer) -> httpx.Client:
-    return httpx.Client(
-        base_url=server.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    )
+    return admin_client(server.url)
 
 
 def notes(zd: httpx.Client, ticket_id: int) -> list[str]:

@@ -15,6 +15,7 @@ from app.core.serving import ThreadedServer, free_port
 from tests.e2e.conftest import (
     ADMIN,
     SECRET,
+    admin_client,
     create_case,
     event_status,
     send,
@@ -80,9 +81,7 @@ def test_worker_killed_mid_event_is_recovered(sandbox, zd: httpx.Client, service
         proc.wait(timeout=10)
     assert ticket_writes(zd, tid) == 0
     survivor = service_factory(lease_seconds=2.0, poll_interval_seconds=0.1)
-    with httpx.Client(
-        base_url=survivor.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(survivor.url) as api:
         wait_for(lambda: event_status(api, event_id) == "done", timeout=30, what="recovered")
     assert ticket_writes(zd, tid) == 1
 

@@ -10,7 +10,14 @@ import httpx
 
 from app.api.app import create_app
 from app.core.serving import ThreadedServer
-from tests.e2e.conftest import ADMIN, create_case, e2e_settings, event_status, send, wait_for
+from tests.e2e.conftest import (
+    admin_client,
+    create_case,
+    e2e_settings,
+    event_status,
+    queue_backlog,
+    wait_for,
+)
 from tests.e2e.test_followup_flow import Desk
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
@@ -32,21 +39,10 @@ def test_no_job_id_in_any_metric_label_after_a_batch_drain_and_a_merge(
 ) -> None:
     tickets = [create_case(zd, hourly_case()) for _ in range(12)]
     settings = e2e_settings(sandbox.url, tmp_path / "triage.db", worker_concurrency=2)
-    with (
-        ThreadedServer(create_app(settings, run_worker=False)) as intake,
-        httpx.Client(base_url=intake.url, timeout=10) as client,
-    ):
-        ids = [
-            send(client, {"ticket_id": str(t["id"]), "updated_at": t["updated_at"]}).json()[
-                "event_id"
-            ]
-            for t in tickets
-        ]
+    ids = queue_backlog(settings, tickets)
     with (
         ThreadedServer(create_app(settings)) as service,
-        httpx.Client(
-            base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api,
+        admin_client(service.url) as api,
     ):
         wait_for(
             lambda: all(event_status(api, i) == "done" for i in ids),

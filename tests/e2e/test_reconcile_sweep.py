@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.core.serving import ThreadedServer
-from tests.e2e.conftest import ADMIN, create_case, wait_for
+from tests.e2e.conftest import admin_client, create_case, wait_for
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 INTERVAL = 0.5  # seconds between sweeps: short, so the test is short
@@ -39,9 +39,7 @@ def test_a_ticket_whose_webhook_never_came_is_triaged_by_the_next_sweep(
 ) -> None:
     zd.post("/_sandbox/settings", json={"service_user_role": role}).raise_for_status()
     service = service_factory(reconcile_interval_seconds=INTERVAL)
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         wait_for(lambda: sweeps_started(api) >= 1, what="a first sweep")
         before = sweeps_started(api)  # sweeps begun before the change
         ticket = create_case(zd, hourly_case())  # webhooks are off: none is ever sent

@@ -35,7 +35,7 @@ from app.cli.demo_cases import hourly_case
 from app.core.serving import ThreadedServer, free_port
 from app.core.settings import Settings
 from app.sandbox import SandboxState, create_sandbox_app
-from tests.e2e.conftest import ADMIN, SECRET, create_case, send, wait_for
+from tests.e2e.conftest import ADMIN, SECRET, admin_client, create_case, send, wait_for
 
 MARKER_PREFIX = "triage_d_"
 FINAL = ("done", "dead")
@@ -227,9 +227,7 @@ def serving(settings: Settings, *, run_worker: bool = True) -> Iterator[httpx.Cl
     """The service in-process on loopback; yields an admin client for it."""
     with (
         ThreadedServer(create_app(settings, run_worker=run_worker)) as server,
-        httpx.Client(
-            base_url=server.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as client,
+        admin_client(server.url) as client,
     ):
         yield client
 
@@ -414,9 +412,7 @@ class ServiceProcess:
             return "<no log>"
 
     def admin(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        )
+        return admin_client(self.url)
 
 
 class ForkedChild:

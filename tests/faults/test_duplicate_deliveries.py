@@ -20,7 +20,7 @@ import pytest
 
 from app.cli.demo_cases import hourly_case
 from app.sandbox.model import parse_changes
-from tests.e2e.conftest import ADMIN, send
+from tests.e2e.conftest import admin_client, send
 from tests.faults.harness import FaultSandbox, new_ticket, settle, trigger
 
 pytestmark = pytest.mark.e2e
@@ -67,9 +67,7 @@ def test_webhook_duplicate_and_out_of_order_deliveries_one_effect_per_ticket(
         states[ticket["id"]] = (old, new)
     deliveries = _deliveries(states, random.Random(1234))
     service = service_factory(worker_concurrency=4, poll_interval_seconds=0.1)
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         with ThreadPoolExecutor(max_workers=4) as pool:
             answers = list(pool.map(lambda payload: send(api, payload), deliveries))
         assert {a.status_code for a in answers} == {200}

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.sandbox.model import TicketChanges
-from tests.e2e.conftest import ADMIN, send, wait_for
+from tests.e2e.conftest import admin_client, send, wait_for
 from tests.faults.harness import FaultSandbox, new_ticket, settle, trigger
 
 pytestmark = pytest.mark.e2e
@@ -31,9 +31,7 @@ def test_pipeline_409_storm_rereads_and_applies_once(
     path = f"/api/v2/tickets/{tid}"
     sandbox.log.clear()
     sandbox.inject({"method": "PUT", "path_prefix": path, "status": 409, "times": 5})
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         event_id = send(api, trigger(ticket)).json()["event_id"]
         settle(api, [event_id], timeout=30)
         decisions = api.get(f"/admin/tickets/{tid}/decisions").json()["decisions"]
@@ -88,9 +86,7 @@ def test_pipeline_agent_editing_concurrently_decision_remade_on_fresh_ticket(
     editor = threading.Thread(target=agent, daemon=True)
     editor.start()
     try:
-        with httpx.Client(
-            base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-        ) as api:
+        with admin_client(service.url) as api:
             event_id = send(api, trigger(ticket)).json()["event_id"]
             wait_for(lambda: conflicts() >= 4, timeout=30, what="a storm of 409s")
             stop.set()

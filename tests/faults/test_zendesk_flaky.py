@@ -12,9 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.app import create_app
-from app.core.serving import ThreadedServer
-from tests.e2e.conftest import ADMIN, e2e_settings, send, wait_for
+from tests.e2e.conftest import admin_client, e2e_settings, queue_backlog, send, wait_for
 from tests.faults.harness import FINAL, FaultSandbox, all_events, new_ticket, trigger
 
 pytestmark = pytest.mark.e2e
@@ -79,9 +77,7 @@ def test_worker_zendesk_errors_and_timeouts_every_event_settled_no_duplicate_not
     tickets = [new_ticket(zd) for _ in range(12)]
     service = service_factory(**SERVICE)
     _make_flaky(sandbox)
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         ids = []
         for ticket in tickets:
             answer = send(api, trigger(ticket))
@@ -103,16 +99,10 @@ def test_batch_zendesk_errors_and_timeouts_every_event_settled_no_duplicate_note
     job polling, and falls back to single tickets, all under the same faults."""
     tickets = [new_ticket(zd) for _ in range(12)]
     settings = e2e_settings(sandbox.url, tmp_path / "triage.db")
-    with (
-        ThreadedServer(create_app(settings, run_worker=False)) as intake,
-        httpx.Client(base_url=intake.url, timeout=10) as client,
-    ):
-        ids = [send(client, trigger(t)).json()["event_id"] for t in tickets]
+    ids = queue_backlog(settings, tickets)
     _make_flaky(sandbox)
     service = service_factory(**SERVICE)
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         wait_for(
             lambda: all(e["status"] in FINAL for e in _settled(api, ids).values()),
             timeout=120,

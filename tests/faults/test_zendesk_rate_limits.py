@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN, send
+from tests.e2e.conftest import admin_client, send
 from tests.faults.harness import FaultSandbox, Timed, new_ticket, settle, trigger
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +41,7 @@ def test_zendesk_client_429_retry_after_same_call_waits_then_all_processed(
     sandbox.log.clear()
     # Calls of one ticket (read, macro preview, write): a path names one call.
     _rate_limited(sandbox, times=8, prefix="/api/v2/tickets/51")
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         ids = []
         for ticket in tickets:
             answer = send(api, trigger(ticket))
@@ -84,9 +82,7 @@ def test_zendesk_client_429_retry_after_no_request_until_wait_over(
     tickets = [new_ticket(zd) for _ in range(5)]
     sandbox.log.clear()
     _rate_limited(sandbox, times=6)
-    with httpx.Client(
-        base_url=service.url, timeout=10, headers={"authorization": f"Bearer {ADMIN}"}
-    ) as api:
+    with admin_client(service.url) as api:
         ids = []
         for ticket in tickets:
             ids.append(send(api, trigger(ticket)).json()["event_id"])
