@@ -48,7 +48,7 @@ def window_policy(days: int) -> str:
     return changed
 
 
-def test_dry_run_replay_writes_nothing(zd: httpx.Client, api: httpx.Client):
+def test_dry_run_replay_writes_nothing(zd: httpx.Client, api: httpx.Client) -> None:
     ticket = create_case(zd, hourly_case(TODAY))
     zd.delete("/_sandbox/requests").raise_for_status()
 
@@ -66,7 +66,7 @@ def test_dry_run_replay_writes_nothing(zd: httpx.Client, api: httpx.Client):
     assert api.get(f"/admin/tickets/{ticket['id']}/decisions").json()["decisions"] == []
 
 
-def test_dead_letter_is_retried_after_zendesk_recovers(zd: httpx.Client, api: httpx.Client):
+def test_dead_letter_is_retried_after_zendesk_recovers(zd: httpx.Client, api: httpx.Client) -> None:
     ticket = create_case(zd, hourly_case(TODAY))
     zd.post(
         "/_sandbox/faults",
@@ -90,7 +90,7 @@ def test_dead_letter_is_retried_after_zendesk_recovers(zd: httpx.Client, api: ht
     assert api.post(f"/admin/dead-letters/{event_id}/retry").status_code == 404
 
 
-def test_metrics_move_as_events_flow(zd: httpx.Client, api: httpx.Client):
+def test_metrics_move_as_events_flow(zd: httpx.Client, api: httpx.Client) -> None:
     ticket = create_case(zd, hourly_case(TODAY))
     before = api.get("/metrics").text
     event_id = webhook(api, ticket)
@@ -117,7 +117,7 @@ def test_metrics_move_as_events_flow(zd: httpx.Client, api: httpx.Client):
     )
 
 
-def test_policy_diff_on_a_changed_window(zd: httpx.Client, api: httpx.Client):
+def test_policy_diff_on_a_changed_window(zd: httpx.Client, api: httpx.Client) -> None:
     paid_25 = create_case(zd, hourly_case(TODAY, "C-25", days_since_payment=25))
     paid_10 = create_case(zd, hourly_case(TODAY, "C-10", days_since_payment=10))
     events = [webhook(api, paid_25), webhook(api, paid_10)]
@@ -150,7 +150,7 @@ def test_policy_diff_on_a_changed_window(zd: httpx.Client, api: httpx.Client):
 
 def test_replay_time_range_queues_at_replay_priority_and_reports_done(
     zd: httpx.Client, api: httpx.Client
-):
+) -> None:
     tickets = [create_case(zd, hourly_case(TODAY, f"C-R{i}")) for i in range(3)]
     start = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     answer = api.post("/admin/replay", json={"start": start, "end": None})
@@ -180,7 +180,7 @@ def test_replay_time_range_queues_at_replay_priority_and_reports_done(
     assert [r["id"] for r in listed] == [replay_id]
 
 
-def test_get_policy_shows_version_and_check_config(api: httpx.Client):
+def test_get_policy_shows_version_and_check_config(api: httpx.Client) -> None:
     answer = api.get("/admin/policy")
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -3,6 +3,8 @@ instead of one GET and one PUT per ticket (Zendesk's update limit is account-wid
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from app.api.app import create_app
@@ -18,7 +20,9 @@ from tests.e2e.conftest import (
 from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 
-def test_backlog_drains_with_update_many(sandbox, zd: httpx.Client, tmp_path):
+def test_backlog_drains_with_update_many(
+    sandbox: ThreadedServer, zd: httpx.Client, tmp_path: Path
+) -> None:
     tickets = [create_case(zd, hourly_case()) for _ in range(30)]
     settings = e2e_settings(sandbox.url, tmp_path / "triage.db", worker_concurrency=2)
     ids = queue_backlog(settings, tickets)

@@ -42,8 +42,13 @@ def signed(raw: bytes, content_type: str = "application/json") -> dict[str, str]
     ids=["invalid-json", "no-ticket-id", "wrong-content-type", "oversize"],
 )
 def test_bad_input_refused_and_valid_neighbours_kept(
-    zd: httpx.Client, api: httpx.Client, raw, content_type, status, error
-):
+    zd: httpx.Client,
+    api: httpx.Client,
+    raw: bytes,
+    content_type: str,
+    status: int,
+    error: str,
+) -> None:
     ticket = create_case(zd, hourly_case())
     before = send(api, {"ticket_id": str(ticket["id"]), "updated_at": "t1"})
     refused = api.post("/webhooks/zendesk", content=raw, headers=signed(raw, content_type))
@@ -56,7 +61,7 @@ def test_bad_input_refused_and_valid_neighbours_kept(
         wait_for(_is_done(api, event_id), what=f"event {event_id}")
 
 
-def test_unsigned_request_refused_with_check_named(api: httpx.Client):
+def test_unsigned_request_refused_with_check_named(api: httpx.Client) -> None:
     answer = api.post("/webhooks/zendesk", json={"ticket_id": "1"})
     assert answer.status_code == 401
     assert answer.json()["error"] == "missing_signature"

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -45,7 +46,12 @@ def start_service_process(sandbox: ThreadedServer, db: Path, port: int) -> subpr
     )
 
 
-def test_worker_killed_mid_event_is_recovered(sandbox, zd: httpx.Client, service_factory, tmp_path):
+def test_worker_killed_mid_event_is_recovered(
+    sandbox: ThreadedServer,
+    zd: httpx.Client,
+    service_factory: Callable[..., ThreadedServer],
+    tmp_path: Path,
+) -> None:
     ticket = create_case(zd, hourly_case())
     tid = ticket["id"]
     # The worker's first read of the ticket hangs, so the kill lands mid-event.

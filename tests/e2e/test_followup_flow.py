@@ -183,7 +183,7 @@ def decisions(api: httpx.Client, ticket_id: int) -> list[dict[str, Any]]:
     return found
 
 
-def test_follow_up_with_open_mediation_ticket(zd: httpx.Client, api: httpx.Client):
+def test_follow_up_with_open_mediation_ticket(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     desk.market("C-FU1")
     mediation = desk.mediation_ticket("C-FU1")
@@ -223,7 +223,7 @@ def test_follow_up_with_open_mediation_ticket(zd: httpx.Client, api: httpx.Clien
 
 def test_follow_up_with_solved_mediation_ticket_goes_to_hv_mediation(
     zd: httpx.Client, api: httpx.Client
-):
+) -> None:
     desk = Desk(zd)
     # a high-value client bringing new information (an agent-known fact) on a case
     # whose Mediation ticket was created today: Mediation "needs to be notified"
@@ -244,7 +244,7 @@ def test_follow_up_with_solved_mediation_ticket_goes_to_hv_mediation(
     assert decisions(api, follow_up["id"])[0]["decision"]["path"] == "with_mediation_reassign"
 
 
-def test_tag_only_macro_makes_a_follow_up(zd: httpx.Client, api: httpx.Client):
+def test_tag_only_macro_makes_a_follow_up(zd: httpx.Client, api: httpx.Client) -> None:
     """The agent applies "CS > Mediation Ticket" on a ticket without an Inquiry Type."""
     desk = Desk(zd)
     desk.market("C-FU3")
@@ -266,7 +266,7 @@ def test_tag_only_macro_makes_a_follow_up(zd: httpx.Client, api: httpx.Client):
     assert record["facts"]["linked_mediation_search"]["inferred_inquiry"] == "follow_up"
 
 
-def test_duplicate_deliveries_and_echoes_write_once(zd: httpx.Client, api: httpx.Client):
+def test_duplicate_deliveries_and_echoes_write_once(zd: httpx.Client, api: httpx.Client) -> None:
     """The same follow-up delivered again (same and new invocation), and the echoes of
     both of our writes, write nothing more."""
     desk = Desk(zd)
@@ -299,7 +299,9 @@ def test_duplicate_deliveries_and_echoes_write_once(zd: httpx.Client, api: httpx
     assert [d["outcome"] for d in decisions(api, mediation["id"])] == ["noop"]
 
 
-def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client, api: httpx.Client):
+def test_crash_between_the_two_writes_is_finished_by_the_retry(
+    zd: httpx.Client, api: httpx.Client
+) -> None:
     """The note lands on the Mediation ticket, then Zendesk fails the agent's ticket
     until the attempt gives up; the retry writes only the agent's ticket and records
     both writes."""
@@ -341,7 +343,7 @@ def test_crash_between_the_two_writes_is_finished_by_the_retry(zd: httpx.Client,
     assert len(desk.public_replies(follow_up["id"])) == 1
 
 
-def test_several_open_mediation_tickets_ask_the_agent(zd: httpx.Client, api: httpx.Client):
+def test_several_open_mediation_tickets_ask_the_agent(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     desk.market("C-FU6")
     first = desk.mediation_ticket("C-FU6")
@@ -362,7 +364,7 @@ def test_several_open_mediation_tickets_ask_the_agent(zd: httpx.Client, api: htt
     assert "linked_mediation_ticket" not in record["facts"]
 
 
-def test_no_mediation_ticket_asks_the_agent(zd: httpx.Client, api: httpx.Client):
+def test_no_mediation_ticket_asks_the_agent(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     desk.market("C-FU7")
     follow_up = desk.follow_up("C-FU7")
@@ -374,7 +376,7 @@ def test_no_mediation_ticket_asks_the_agent(zd: httpx.Client, api: httpx.Client)
 
 def test_change_of_terms_fixed_price_notes_mediation_hourly_replies(
     zd: httpx.Client, api: httpx.Client
-):
+) -> None:
     desk = Desk(zd)
     desk.market("C-FP", kind="fixed_price")
     desk.market("C-HR", kind="hourly")

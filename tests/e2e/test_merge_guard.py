@@ -9,7 +9,7 @@ import httpx
 from tests.e2e.test_followup_flow import Desk
 
 
-def test_merge_into_mediation_ticket_is_refused(zd: httpx.Client, api: httpx.Client):
+def test_merge_into_mediation_ticket_is_refused(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     mediation = desk.mediation_ticket("C-MG1")
     phone = desk.create("Called about C-MG1", {"Contract ID": "C-MG1"}, channel="voice")
@@ -42,7 +42,7 @@ def test_merge_into_mediation_ticket_is_refused(zd: httpx.Client, api: httpx.Cli
 
 def test_merging_a_mediation_source_or_tagged_ticket_is_refused(
     zd: httpx.Client, api: httpx.Client
-):
+) -> None:
     desk = Desk(zd)
     agent = desk.create("Agent ticket", {})
     on_form = desk.create("On the dispute form", {}, form="Dispute Ticket Form - Escalate from CS")
@@ -58,7 +58,7 @@ def test_merging_a_mediation_source_or_tagged_ticket_is_refused(
     }
 
 
-def test_ordinary_merge_is_made_and_reported(zd: httpx.Client, api: httpx.Client):
+def test_ordinary_merge_is_made_and_reported(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     target = desk.create("Login problem", {})
     source = desk.create("Login problem again", {})
@@ -96,7 +96,9 @@ def test_ordinary_merge_is_made_and_reported(zd: httpx.Client, api: httpx.Client
     assert [m["target_id"] for m in only] == [blocked["id"]]
 
 
-def test_merge_endpoint_needs_the_admin_token_and_valid_ids(zd: httpx.Client, api: httpx.Client):
+def test_merge_endpoint_needs_the_admin_token_and_valid_ids(
+    zd: httpx.Client, api: httpx.Client
+) -> None:
     desk = Desk(zd)
     ticket = desk.create("Lonely", {})
     anonymous = httpx.post(f"{api.base_url}/merges", json={"target_id": 1, "source_ids": [2]})

@@ -59,7 +59,9 @@ def restored_tickets(zd: httpx.Client, source_id: int) -> list[dict[str, Any]]:
     return found
 
 
-def test_ticket_merged_into_mediation_ticket_is_repaired_once(zd: httpx.Client, api: httpx.Client):
+def test_ticket_merged_into_mediation_ticket_is_repaired_once(
+    zd: httpx.Client, api: httpx.Client
+) -> None:
     desk = Desk(zd)
     desk.market("C-MR1")
     mediation = desk.mediation_ticket("C-MR1")
@@ -99,7 +101,7 @@ def test_ticket_merged_into_mediation_ticket_is_repaired_once(zd: httpx.Client, 
 
 def test_merge_into_solved_mediation_ticket_detected_by_trigger_reopens_it(
     zd: httpx.Client, api: httpx.Client
-):
+) -> None:
     """No event subscription: the trigger webhook on the Mediation ticket (its merge
     audit) is enough; a solved Mediation ticket is reopened for the update."""
     desk = Desk(zd)
@@ -118,7 +120,7 @@ def test_merge_into_solved_mediation_ticket_detected_by_trigger_reopens_it(
     assert len([n for n in desk.notes(mediation["id"]) if n.startswith("MERGE REPAIR")]) == 1
 
 
-def test_mediation_ticket_merged_away_is_restored_once(zd: httpx.Client, api: httpx.Client):
+def test_mediation_ticket_merged_away_is_restored_once(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     desk.market("C-MR3")
     mediation = desk.mediation_ticket("C-MR3", group="HV Mediation Tier 1")
@@ -169,7 +171,7 @@ def test_mediation_ticket_merged_away_is_restored_once(zd: httpx.Client, api: ht
     assert [(m["source_id"], m["restored_id"]) for m in report] == [(mediation["id"], new["id"])]
 
 
-def test_guarded_merge_is_detected_but_needs_no_repair(zd: httpx.Client, api: httpx.Client):
+def test_guarded_merge_is_detected_but_needs_no_repair(zd: httpx.Client, api: httpx.Client) -> None:
     desk = Desk(zd)
     target = desk.create("Billing", {})
     source = desk.create("Billing again", {})

@@ -66,7 +66,7 @@ def test_two_group_ping_pong_is_stopped_by_ownership(zd: httpx.Client, api: http
 
 def test_echo_of_a_note_on_an_unrouted_mediation_ticket_writes_nothing(
     zd: httpx.Client, api: httpx.Client
-):
+) -> None:
     """The follow-up note lands on a Mediation ticket the service never decided on; its
     echo would otherwise be that ticket's first decision (a forwarding note and more)."""
     desk = Desk(zd)

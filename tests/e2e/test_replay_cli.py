@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from app.core.serving import ThreadedServer
 from app.store import EventStatus, Priority, open_store
 from tests.e2e.conftest import ADMIN, SECRET, create_case
 from tests.e2e.test_webhook_to_zendesk import hourly_case
@@ -19,7 +19,7 @@ from tests.e2e.test_webhook_to_zendesk import hourly_case
 
 @pytest.mark.parametrize(("role", "source"), [("agent", "search"), ("admin", "export")])
 def test_replay_since_queues_every_ticket_at_replay_priority(
-    sandbox: Any, zd: httpx.Client, tmp_path: Path, role: str, source: str
+    sandbox: ThreadedServer, zd: httpx.Client, tmp_path: Path, role: str, source: str
 ) -> None:
     """An admin reads the incremental export; an agent, which Zendesk answers 403
     there, the Search API: same progress display, same events."""
@@ -60,7 +60,7 @@ def test_replay_since_queues_every_ticket_at_replay_priority(
     assert asyncio.run(queued()) == sorted((t["id"], Priority.REPLAY) for t in tickets)
 
 
-def test_replay_without_ticket_or_since_explains(tmp_path, sandbox):
+def test_replay_without_ticket_or_since_explains(tmp_path: Path, sandbox: ThreadedServer) -> None:
     env = os.environ | {
         "ZENDESK_BASE_URL": sandbox.url,
         "ZENDESK_EMAIL": "a@b",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 
@@ -11,11 +11,11 @@ from app.cli.demo_cases import hourly_case as demo_hourly_case
 from tests.e2e.conftest import create_case, event_status, send, ticket_writes, wait_for
 
 
-def hourly_case(today=None) -> DemoCase:
+def hourly_case(today: date | None = None) -> DemoCase:
     return demo_hourly_case(today or datetime.now(UTC).date())
 
 
-def test_signed_webhook_updates_ticket(zd: httpx.Client, api: httpx.Client):
+def test_signed_webhook_updates_ticket(zd: httpx.Client, api: httpx.Client) -> None:
     ticket = create_case(zd, hourly_case())
     answer = send(api, {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]})
     assert answer.status_code == 200, answer.text
@@ -31,7 +31,7 @@ def test_signed_webhook_updates_ticket(zd: httpx.Client, api: httpx.Client):
     assert history and history[0]["decision"]["queue"] == "Mediation_Tier_1_CX420"
 
 
-def test_same_webhook_five_times_one_update(zd: httpx.Client, api: httpx.Client):
+def test_same_webhook_five_times_one_update(zd: httpx.Client, api: httpx.Client) -> None:
     ticket = create_case(zd, hourly_case())
     payload = {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]}
     answers = [send(api, payload) for _ in range(5)]
@@ -42,7 +42,7 @@ def test_same_webhook_five_times_one_update(zd: httpx.Client, api: httpx.Client)
     assert ticket_writes(zd, ticket["id"]) == 1
 
 
-def test_echo_of_own_update_writes_nothing(zd: httpx.Client, api: httpx.Client):
+def test_echo_of_own_update_writes_nothing(zd: httpx.Client, api: httpx.Client) -> None:
     ticket = create_case(zd, hourly_case())
     first = send(api, {"ticket_id": str(ticket["id"]), "updated_at": ticket["updated_at"]})
     wait_for(lambda: event_status(api, first.json()["event_id"]) == "done", what="first done")

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import api, service, service_factory, zd  # noqa: F401  (fixtures)
 from tests.faults.harness import POSTGRES_URL, FaultSandbox, pg_run
+
+if TYPE_CHECKING:
+    import asyncpg
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def pg_schema() -> Iterator[str]:
     """A fresh schema in the PostgreSQL test database, dropped afterwards; skips
     the test when the server does not answer."""
 
-    async def ping(conn) -> None:
+    async def ping(conn: asyncpg.Connection) -> None:
         await conn.fetchval("SELECT 1")
 
     try:
@@ -43,7 +47,7 @@ def pg_schema() -> Iterator[str]:
         yield schema
     finally:
 
-        async def drop(conn) -> None:
+        async def drop(conn: asyncpg.Connection) -> None:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
         pg_run(drop)

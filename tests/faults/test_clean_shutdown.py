@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,8 +39,8 @@ EVENTS_PER_TICKET = 5
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_service_sigterm_under_load_releases_work_and_restart_processes_all(
-    sandbox: FaultSandbox, zd: httpx.Client, tmp_path
-):
+    sandbox: FaultSandbox, zd: httpx.Client, tmp_path: Path
+) -> None:
     tickets = [new_ticket(zd) for _ in range(TICKETS)]
     payloads = [
         trigger(t, t["updated_at"] if k == 0 else f"{t['updated_at']}~{k}")

@@ -11,6 +11,7 @@ their body.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from app.cli.demo_cases import hourly_case
+from app.core.serving import ThreadedServer
 from app.sandbox.model import parse_changes
 from tests.e2e.conftest import admin_client, send
 from tests.faults.harness import FaultSandbox, new_ticket, settle, trigger
@@ -54,8 +56,8 @@ def _deliveries(
 
 
 def test_webhook_duplicate_and_out_of_order_deliveries_one_effect_per_ticket(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory
-):
+    sandbox: FaultSandbox, zd: httpx.Client, service_factory: Callable[..., ThreadedServer]
+) -> None:
     today = datetime.now(UTC).date()
     zd.post("/_sandbox/marketplace/contracts", json=hourly_case(today, "C-OLD", 45).contract)
     states: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}

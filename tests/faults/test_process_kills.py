@@ -13,6 +13,7 @@ import random
 import signal
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -48,8 +49,8 @@ RANDOM_DELAYS = (
 @pytest.mark.timeout(240)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server reads /proc")
 def test_service_sigkill_at_random_points_nothing_lost_nothing_written_twice(
-    sandbox: FaultSandbox, zd: httpx.Client, tmp_path
-):
+    sandbox: FaultSandbox, zd: httpx.Client, tmp_path: Path
+) -> None:
     rng = random.Random(SEED)
     tickets = [new_ticket(zd) for _ in range(KILLS * NEW_PER_LIFE)]
     db = tmp_path / "triage.db"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -42,8 +43,8 @@ async def _steal(url: str) -> list[int]:
 
 
 def test_slow_batch_keeps_its_leases_against_another_worker(
-    sandbox: FaultSandbox, zd: httpx.Client, tmp_path
-):
+    sandbox: FaultSandbox, zd: httpx.Client, tmp_path: Path
+) -> None:
     db = tmp_path / "triage.db"
     url = f"sqlite:///{db}"
     tickets = [new_ticket(zd) for _ in range(6)]

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -45,6 +45,9 @@ from tests.faults.harness import (
     settle,
     trigger,
 )
+
+if TYPE_CHECKING:
+    import asyncpg
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +100,9 @@ def _payloads(tickets: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     return (trigger(t) for t in tickets)
 
 
-def _drain_and_check(sandbox: FaultSandbox, database_url: str, ledger: Ledger, tickets) -> None:
+def _drain_and_check(
+    sandbox: FaultSandbox, database_url: str, ledger: Ledger, tickets: list[dict[str, Any]]
+) -> None:
     """A worker processes every acknowledged event: one note per ticket."""
     settings = service_settings(sandbox.url, database_url, poll_interval_seconds=0.1)
     with serving(settings) as api:
@@ -124,8 +129,8 @@ def write_locked(db: Path) -> Iterator[None]:
 
 
 def test_webhook_sqlite_locked_answers_503_nothing_acknowledged_unstored(
-    sandbox: FaultSandbox, zd: httpx.Client, tmp_path
-):
+    sandbox: FaultSandbox, zd: httpx.Client, tmp_path: Path
+) -> None:
     db = tmp_path / "triage.db"
     url = f"sqlite:///{db}?busy_timeout_ms=200"
     tickets = [new_ticket(zd) for _ in range(14)]
@@ -168,8 +173,8 @@ class LateAnswer(AssertionError):
 
 @pytest.mark.slow
 def test_webhook_sqlite_locked_concurrent_deliveries_each_answered_within_zendesk_timeout(
-    sandbox: FaultSandbox, zd: httpx.Client, tmp_path
-):
+    sandbox: FaultSandbox, zd: httpx.Client, tmp_path: Path
+) -> None:
     """Zendesk delivers webhooks concurrently. While the database is locked, each
     must still get its 503 before Zendesk gives up on it (about 12 s), with the
     default busy timeout."""
@@ -204,8 +209,8 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="needs prlimit (Linux)")
 def test_webhook_sqlite_disk_full_answers_503_nothing_acknowledged_unstored(
-    sandbox: FaultSandbox, zd: httpx.Client, tmp_path
-):
+    sandbox: FaultSandbox, zd: httpx.Client, tmp_path: Path
+) -> None:
     db = tmp_path / "triage.db"
     url = f"sqlite:///{db}"
     tickets = [new_ticket(zd) for _ in range(8)]
@@ -245,7 +250,7 @@ def test_webhook_sqlite_disk_full_answers_503_nothing_acknowledged_unstored(
 def _terminate_ports(ports: list[int]) -> int:
     """pg_terminate_backend for the backends behind these client ports (ours only)."""
 
-    async def terminate(conn) -> int:
+    async def terminate(conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE client_port = ANY($1::int[]) AND pid <> pg_backend_pid()",
@@ -259,7 +264,7 @@ def _terminate_ports(ports: list[int]) -> int:
 @pytest.mark.postgres
 def test_webhook_postgres_connection_dropped_answers_503_nothing_acknowledged_unstored(
     sandbox: FaultSandbox, zd: httpx.Client, pg_schema: str
-):
+) -> None:
     direct = pg_url(pg_schema)
     server = make_url(POSTGRES_URL)
     proxy = TcpProxy(server.host or "127.0.0.1", server.port or 5432).start()
@@ -298,7 +303,7 @@ class DeadLettered(AssertionError):
 @pytest.mark.postgres
 def test_worker_postgres_connection_lost_while_recording_event_retried_not_dead_lettered(
     sandbox: FaultSandbox, zd: httpx.Client, pg_schema: str
-):
+) -> None:
     """The decision was applied in Zendesk, then the connection recording it died.
     The database is back a moment later: the event must be retried (a no-op by
     its marker) and end done, not become a dead letter an operator must replay."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from app.core.serving import ThreadedServer
 from app.sandbox.model import TicketChanges
 from tests.e2e.conftest import admin_client, send, wait_for
 from tests.faults.harness import FaultSandbox, new_ticket, settle, trigger
@@ -21,8 +23,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_pipeline_409_storm_rereads_and_applies_once(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory
-):
+    sandbox: FaultSandbox, zd: httpx.Client, service_factory: Callable[..., ThreadedServer]
+) -> None:
     """Five 409s in a row (more than the 3 re-decides of one attempt): every 409 is
     followed by a fresh read, and the decision lands once."""
     service = service_factory(poll_interval_seconds=0.1)
@@ -48,8 +50,8 @@ def test_pipeline_409_storm_rereads_and_applies_once(
 
 
 def test_pipeline_agent_editing_concurrently_decision_remade_on_fresh_ticket(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory
-):
+    sandbox: FaultSandbox, zd: httpx.Client, service_factory: Callable[..., ThreadedServer]
+) -> None:
     """An agent keeps adding tags to the ticket while the service decides. Every
     write of the service is a safe update, so each agent edit in between turns it
     into a 409; once the agent stops, the decision is made on the ticket as the

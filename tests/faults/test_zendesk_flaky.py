@@ -7,11 +7,14 @@ not write a second note.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from app.core.serving import ThreadedServer
 from tests.e2e.conftest import admin_client, e2e_settings, queue_backlog, send, wait_for
 from tests.faults.harness import FINAL, FaultSandbox, all_events, new_ticket, trigger
 
@@ -45,7 +48,12 @@ def _settled(api: httpx.Client, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _check_outcome(
-    sandbox: FaultSandbox, api: httpx.Client, ids: list[int], tickets, *, live: bool
+    sandbox: FaultSandbox,
+    api: httpx.Client,
+    ids: list[int],
+    tickets: list[dict[str, Any]],
+    *,
+    live: bool,
 ) -> None:
     """None lost: every accepted event ends done, or dead with its reason; one note
     per decided ticket, never two."""
@@ -71,8 +79,8 @@ def _check_outcome(
 
 @pytest.mark.slow
 def test_worker_zendesk_errors_and_timeouts_every_event_settled_no_duplicate_note(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory
-):
+    sandbox: FaultSandbox, zd: httpx.Client, service_factory: Callable[..., ThreadedServer]
+) -> None:
     """Live traffic: events arrive one by one and go through the one-ticket path."""
     tickets = [new_ticket(zd) for _ in range(12)]
     service = service_factory(**SERVICE)
@@ -93,8 +101,11 @@ def test_worker_zendesk_errors_and_timeouts_every_event_settled_no_duplicate_not
 
 @pytest.mark.slow
 def test_batch_zendesk_errors_and_timeouts_every_event_settled_no_duplicate_note(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory, tmp_path
-):
+    sandbox: FaultSandbox,
+    zd: httpx.Client,
+    service_factory: Callable[..., ThreadedServer],
+    tmp_path: Path,
+) -> None:
     """A backlog: the worker takes it as one show_many + update_many batch, with
     job polling, and falls back to single tickets, all under the same faults."""
     tickets = [new_ticket(zd) for _ in range(12)]

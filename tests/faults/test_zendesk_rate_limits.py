@@ -7,10 +7,12 @@ arrived and when its answer started; a 429's wait runs from its answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from app.core.serving import ThreadedServer
 from tests.e2e.conftest import admin_client, send
 from tests.faults.harness import FaultSandbox, Timed, new_ticket, settle, trigger
 
@@ -34,8 +36,8 @@ def _answered_429s(requests: list[Timed]) -> list[Timed]:
 
 
 def test_zendesk_client_429_retry_after_same_call_waits_then_all_processed(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory
-):
+    sandbox: FaultSandbox, zd: httpx.Client, service_factory: Callable[..., ThreadedServer]
+) -> None:
     service = service_factory(worker_concurrency=4, poll_interval_seconds=0.1)
     tickets = [new_ticket(zd) for _ in range(6)]
     sandbox.log.clear()
@@ -74,8 +76,8 @@ class EarlyRequest(AssertionError):
 
 
 def test_zendesk_client_429_retry_after_no_request_until_wait_over(
-    sandbox: FaultSandbox, zd: httpx.Client, service_factory
-):
+    sandbox: FaultSandbox, zd: httpx.Client, service_factory: Callable[..., ThreadedServer]
+) -> None:
     """A 429 is about the account: no call of this client may go before the wait
     is over, including calls of events that arrive during it."""
     service = service_factory(worker_concurrency=4, poll_interval_seconds=0.1)

@@ -288,7 +288,10 @@ class InProcessService:
 
 
 def xfail_if_known(
-    request: Any, known: Mapping[tuple[str, str | None], str], case: str, backend: str
+    request: pytest.FixtureRequest,
+    known: Mapping[tuple[str, str | None], str],
+    case: str,
+    backend: str,
 ) -> None:
     """Mark this run strict-xfail when (case, backend) - or (case, None): any backend -
     is a known finding. Applied at run time, so a backend-parametrized module fixture

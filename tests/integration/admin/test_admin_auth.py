@@ -46,7 +46,7 @@ def call(client: TestClient, method: str, path: str, headers: dict[str, str]) ->
     return response
 
 
-def test_enumeration_covers_every_documented_admin_operation():
+def test_enumeration_covers_every_documented_admin_operation() -> None:
     app = create_app(admin_settings("http://127.0.0.1:9", "/nonexistent/unused.db"))
     documented = {
         (method.upper(), path)
@@ -81,7 +81,9 @@ def anonymous(
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
-def test_route_refuses_missing_and_wrong_token(anonymous: TestClient, method: str, path: str):
+def test_route_refuses_missing_and_wrong_token(
+    anonymous: TestClient, method: str, path: str
+) -> None:
     client = anonymous
     missing = call(client, method, path, {})
     assert missing.status_code == 401, missing.text
@@ -92,7 +94,7 @@ def test_route_refuses_missing_and_wrong_token(anonymous: TestClient, method: st
     assert wrong.status_code == 403, wrong.text
 
 
-def test_right_token_passes(client: TestClient):
+def test_right_token_passes(client: TestClient) -> None:
     answer = client.get("/admin/replays")
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"replays": [], "next_before": None}

@@ -20,7 +20,7 @@ from tests.integration.admin.admin_helpers import (
 DEFAULT = load_policy(default_policy_path())
 
 
-def test_get_policy_shows_the_policy_and_check_config(client: TestClient):
+def test_get_policy_shows_the_policy_and_check_config(client: TestClient) -> None:
     answer = client.get("/admin/policy")
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -38,7 +38,7 @@ def test_get_policy_shows_the_policy_and_check_config(client: TestClient):
     assert all(row["id"] for row in check["rows"] if row["kind"] == "groups")
 
 
-def test_check_config_rows_filter_and_page(client: TestClient):
+def test_check_config_rows_filter_and_page(client: TestClient) -> None:
     everything = client.get("/admin/policy").json()["check_config"]
     groups = client.get("/admin/policy", params={"kind": "groups"}).json()["check_config"]
     assert {r["kind"] for r in groups["rows"]} == {"groups"}
@@ -53,7 +53,9 @@ def test_check_config_rows_filter_and_page(client: TestClient):
     assert client.get("/admin/policy", params={"kind": "nonsense"}).status_code == 422
 
 
-def test_get_policy_says_when_zendesk_cannot_be_reached(client: TestClient, zd: httpx.Client):
+def test_get_policy_says_when_zendesk_cannot_be_reached(
+    client: TestClient, zd: httpx.Client
+) -> None:
     zd.post(
         "/_sandbox/faults",
         json={"rules": [{"path_prefix": "/api/v2/groups", "timeout": True, "hold_seconds": 5}]},
@@ -70,7 +72,7 @@ def test_get_policy_says_when_zendesk_cannot_be_reached(client: TestClient, zd: 
     assert "rows" not in body["check_config"]
 
 
-def test_get_policy_reports_zendesk_errors(client: TestClient, zd: httpx.Client):
+def test_get_policy_reports_zendesk_errors(client: TestClient, zd: httpx.Client) -> None:
     zd.post(
         "/_sandbox/faults", json={"rules": [{"path_prefix": "/api/v2/macros", "status": 403}]}
     ).raise_for_status()
@@ -109,7 +111,9 @@ def window_20() -> str:
     return policy_text_with_mediation_window(20)
 
 
-def test_diff_reports_the_ticket_the_shorter_window_moves(client: TestClient, window_20: str):
+def test_diff_reports_the_ticket_the_shorter_window_moves(
+    client: TestClient, window_20: str
+) -> None:
     record(client, 1, days=40)  # older decision of ticket 1: superseded by the next
     moved = record(client, 1, days=25)
     record(client, 2, days=10)
@@ -138,14 +142,14 @@ def test_diff_reports_the_ticket_the_shorter_window_moves(client: TestClient, wi
     assert {page["changes"][0]["ticket_id"], rest["changes"][0]["ticket_id"]} == {1, 2}
 
 
-def test_diff_of_the_policy_in_force_is_empty(client: TestClient):
+def test_diff_of_the_policy_in_force_is_empty(client: TestClient) -> None:
     record(client, 1, days=25)
     same = diff(client, {"policy_yaml": default_policy_path().read_text()})
     assert same["candidate"] == same["current"]
     assert (same["compared"], same["changes"], same["unchanged"]) == (1, [], 1)
 
 
-def test_diff_window_last_range_and_as_of(client: TestClient, window_20: str):
+def test_diff_window_last_range_and_as_of(client: TestClient, window_20: str) -> None:
     now = datetime.now(UTC)
     record(client, 1, days=25, at=now - timedelta(days=3))
     record(client, 2, days=25)
@@ -168,7 +172,9 @@ def test_diff_window_last_range_and_as_of(client: TestClient, window_20: str):
     assert pinned["as_of"] == later and pinned["changes"] == []
 
 
-def test_stored_facts_that_no_longer_validate_are_reported(client: TestClient, window_20: str):
+def test_stored_facts_that_no_longer_validate_are_reported(
+    client: TestClient, window_20: str
+) -> None:
     services = services_of(client)
     assert client.portal is not None
     client.portal.call(
@@ -189,7 +195,7 @@ def test_stored_facts_that_no_longer_validate_are_reported(client: TestClient, w
 )
 def test_invalid_candidate_is_422_with_file_line_and_problem(
     client: TestClient, yaml_text: str, line: int, fragment: str
-):
+) -> None:
     answer = client.post(
         "/admin/policy/diff", json={"policy_yaml": yaml_text, "file_name": "mine.yaml"}
     )
@@ -210,7 +216,7 @@ def invalid_policy(client: TestClient, text: str) -> dict[str, Any]:
     return ctx
 
 
-def test_yaml_that_would_hang_or_crash_the_loader_is_refused(client: TestClient):
+def test_yaml_that_would_hang_or_crash_the_loader_is_refused(client: TestClient) -> None:
     bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
     assert "expands to more than" in invalid_policy(client, "\n".join(bomb))["message"]
@@ -219,7 +225,7 @@ def test_yaml_that_would_hang_or_crash_the_loader_is_refused(client: TestClient)
     assert "nested too deeply" in invalid_policy(client, deep)["message"]
 
 
-def test_invalid_value_names_its_line(client: TestClient):
+def test_invalid_value_names_its_line(client: TestClient) -> None:
     text = policy_text_with_mediation_window(0)
     line = 1 + next(
         i for i, row in enumerate(text.splitlines()) if row.strip().startswith("mediation: 0")
@@ -229,7 +235,7 @@ def test_invalid_value_names_its_line(client: TestClient):
     assert "windows.mediation" in ctx["message"]
 
 
-def test_diff_request_validation(client: TestClient, window_20: str):
+def test_diff_request_validation(client: TestClient, window_20: str) -> None:
     for body, params in [
         ({}, {}),
         ({"policy_yaml": ""}, {}),

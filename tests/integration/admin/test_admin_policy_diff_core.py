@@ -52,14 +52,14 @@ def record(
     )
 
 
-def test_same_policy_changes_nothing(current: Policy):
+def test_same_policy_changes_nothing(current: Policy) -> None:
     report = diff_policies([sample(1, 25), sample(2, 45)], current=current, candidate=current)
     assert (report.compared, report.changed, report.unchanged, report.problems) == (2, [], 2, [])
 
 
 def test_shorter_window_moves_the_ticket_paid_between_the_windows(
     current: Policy, window_20: Policy
-):
+) -> None:
     report = diff_policies(
         [sample(1, 25), sample(2, 10), sample(3, 45)], current=current, candidate=window_20
     )
@@ -81,7 +81,7 @@ def test_shorter_window_moves_the_ticket_paid_between_the_windows(
     assert moved[3].as_json()["diff"]["eligibility"]["after"] == "past_20_days"
 
 
-def test_outcome_and_compare_cover_every_aspect(current: Policy):
+def test_outcome_and_compare_cover_every_aspect(current: Policy) -> None:
     decision = decide(TicketFacts.model_validate(hourly_facts(1, TODAY, 10)), current, TODAY)
     before = outcome(decision)
     assert tuple(before) == ASPECTS
@@ -91,7 +91,7 @@ def test_outcome_and_compare_cover_every_aspect(current: Policy):
     assert changes[0].before == "Mediation_Tier_1_CX420" and changes[0].after == "Mediation T2"
 
 
-def test_records_become_samples_of_the_latest_decision_per_ticket():
+def test_records_become_samples_of_the_latest_decision_per_ticket() -> None:
     old = datetime(2024, 6, 1, 9, tzinfo=UTC)
     new = datetime(2024, 6, 10, 9, tzinfo=UTC)
     records = [
@@ -112,7 +112,9 @@ def test_records_become_samples_of_the_latest_decision_per_ticket():
     assert {s.on for s in pinned} == {date(2024, 1, 1)}
 
 
-def test_a_decision_that_raises_is_a_problem_not_a_crash(current: Policy, window_20: Policy):
+def test_a_decision_that_raises_is_a_problem_not_a_crash(
+    current: Policy, window_20: Policy
+) -> None:
     class Exploding(TicketFacts):
         def __getattribute__(self, name: str) -> Any:
             if name == "contract":

@@ -36,7 +36,9 @@ def replay_events(client: TestClient, replay_id: str) -> list[dict[str, Any]]:
     return [e for e in events if e["dedupe_key"].startswith(f"replay:{replay_id}:")]
 
 
-def test_time_range_queues_every_ticket_at_replay_priority(client: TestClient, zd: httpx.Client):
+def test_time_range_queues_every_ticket_at_replay_priority(
+    client: TestClient, zd: httpx.Client
+) -> None:
     tickets = [new_ticket(zd) for _ in range(3)]
     answer = client.post("/admin/replay", json={"start": HOUR_AGO, "end": None})
     assert answer.status_code == 202, answer.text
@@ -66,7 +68,7 @@ def test_time_range_queues_every_ticket_at_replay_priority(client: TestClient, z
     assert json.loads(raw)["status"] == "done"
 
 
-def test_time_range_stops_at_end_and_skips_closed(client: TestClient, zd: httpx.Client):
+def test_time_range_stops_at_end_and_skips_closed(client: TestClient, zd: httpx.Client) -> None:
     early = new_ticket(zd)
     closed = new_ticket(zd)
     zd.put(
@@ -83,7 +85,7 @@ def test_time_range_stops_at_end_and_skips_closed(client: TestClient, zd: httpx.
     assert late["id"] not in queued
 
 
-def test_ticket_ids_are_queued_once_per_replay(client: TestClient, zd: httpx.Client):
+def test_ticket_ids_are_queued_once_per_replay(client: TestClient, zd: httpx.Client) -> None:
     a, b = new_ticket(zd), new_ticket(zd)
     first = client.post("/admin/replay", json={"ticket_ids": [a["id"], b["id"], a["id"]]}).json()
     progress = finished(client, first["id"])
@@ -101,7 +103,7 @@ def test_ticket_ids_are_queued_once_per_replay(client: TestClient, zd: httpx.Cli
     assert len(replay_events(client, second["id"])) == 1
 
 
-def test_bad_requests_are_refused(client: TestClient):
+def test_bad_requests_are_refused(client: TestClient) -> None:
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     for body in [
         {},
@@ -126,7 +128,7 @@ def test_bad_requests_are_refused(client: TestClient):
     assert client.post("/admin/replays/nope/cancel").status_code == 409
 
 
-def test_list_pages_and_filters(client: TestClient, zd: httpx.Client):
+def test_list_pages_and_filters(client: TestClient, zd: httpx.Client) -> None:
     ticket = new_ticket(zd)
     ids = []
     for _ in range(3):
@@ -149,7 +151,9 @@ def test_list_pages_and_filters(client: TestClient, zd: httpx.Client):
     assert client.get("/admin/replays", params={"status": "nonsense"}).status_code == 422
 
 
-def test_failed_export_is_resumed_after_zendesk_recovers(client: TestClient, zd: httpx.Client):
+def test_failed_export_is_resumed_after_zendesk_recovers(
+    client: TestClient, zd: httpx.Client
+) -> None:
     new_ticket(zd)
     zd.post(
         "/_sandbox/faults",
@@ -176,7 +180,7 @@ def slow_export(zd: httpx.Client, delay_ms: int = 3000) -> None:
     ).raise_for_status()
 
 
-def test_cancel_stops_a_running_replay(client: TestClient, zd: httpx.Client):
+def test_cancel_stops_a_running_replay(client: TestClient, zd: httpx.Client) -> None:
     new_ticket(zd)
     slow_export(zd)
     started = client.post("/admin/replay", json={"start": HOUR_AGO}).json()
@@ -192,7 +196,7 @@ def test_cancel_stops_a_running_replay(client: TestClient, zd: httpx.Client):
 
 def test_replay_interrupted_by_shutdown_resumes_at_next_start(
     client_factory: Callable[..., TestClient], zd: httpx.Client
-):
+) -> None:
     ticket = new_ticket(zd)
     first = client_factory()
     slow_export(zd)

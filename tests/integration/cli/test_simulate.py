@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -42,7 +44,7 @@ def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_simulate_json_lines_in_input_order_with_fixed_now():
+def test_simulate_json_lines_in_input_order_with_fixed_now() -> None:
     lines = "\n".join(json.dumps(f) for f in (ELIGIBLE, PAST_WINDOW)) + "\n"
     done = run(["-", "--now", "2024-06-12"], lines)
     assert done.returncode == 0, done.stderr
@@ -53,7 +55,7 @@ def test_simulate_json_lines_in_input_order_with_fixed_now():
     assert json.loads(late.stdout)["queue"] == "Client Retention Tier 2"  # 31 days
 
 
-def test_simulate_file_argument_and_single_object(tmp_path):
+def test_simulate_file_argument_and_single_object(tmp_path: Path) -> None:
     path = tmp_path / "facts.json"
     path.write_text(json.dumps(ELIGIBLE))
     result = CliRunner().invoke(cli, ["simulate", str(path), "--now", "2024-06-12"])
@@ -71,20 +73,22 @@ def test_simulate_file_argument_and_single_object(tmp_path):
     ],
     ids=["bad-date", "empty", "broken-json-lines", "missing-file"],
 )
-def test_simulate_bad_input_exits_2_with_message(args, stdin, fragment):
+def test_simulate_bad_input_exits_2_with_message(
+    args: list[str], stdin: str, fragment: str
+) -> None:
     result = CliRunner().invoke(cli, ["simulate", *args], input=stdin)
     assert result.exit_code == 2
     assert fragment in result.output
 
 
-def test_simulate_invalid_facts_reported_per_line():
+def test_simulate_invalid_facts_reported_per_line() -> None:
     result = CliRunner().invoke(cli, ["simulate", "-"], input=json.dumps({"ticket": {}}))
     assert result.exit_code == 1
     assert json.loads(result.output.splitlines()[0])["input"] == 1
 
 
 @pytest.fixture
-def client(tmp_path):
+def client(tmp_path: Path) -> Iterator[TestClient]:
     from app.core.serving import ThreadedServer
     from app.sandbox import create_sandbox_app
 
@@ -94,7 +98,7 @@ def client(tmp_path):
             yield test_client
 
 
-def test_admin_simulate_returns_decision(client):
+def test_admin_simulate_returns_decision(client: TestClient) -> None:
     answer = client.post(
         "/admin/simulate",
         json={"facts": ELIGIBLE, "now": "2024-06-12"},
@@ -106,7 +110,7 @@ def test_admin_simulate_returns_decision(client):
     )
 
 
-def test_admin_simulate_malformed_facts_field_errors(client):
+def test_admin_simulate_malformed_facts_field_errors(client: TestClient) -> None:
     answer = client.post(
         "/admin/simulate",
         json={"facts": {"ticket": {"id": "x"}}},
@@ -120,7 +124,7 @@ def _warnings(trace: list[dict[str, str]]) -> list[str]:
     return [s["why"] for s in trace if (s["step"], s["outcome"]) == ("facts", "unknown_keys")]
 
 
-def test_admin_simulate_warns_of_today_for_now_and_a_misspelt_key(client):
+def test_admin_simulate_warns_of_today_for_now_and_a_misspelt_key(client: TestClient) -> None:
     typo = {k: v for k, v in ELIGIBLE.items() if k != "contract"} | {
         "contracts": ELIGIBLE["contract"]
     }
@@ -139,7 +143,7 @@ def test_admin_simulate_warns_of_today_for_now_and_a_misspelt_key(client):
     assert _warnings(body["trace"]) == [expected]
 
 
-def test_admin_simulate_without_unknown_keys_has_no_warning(client):
+def test_admin_simulate_without_unknown_keys_has_no_warning(client: TestClient) -> None:
     answer = client.post(
         "/admin/simulate",
         json={"facts": ELIGIBLE, "now": "2024-06-12"},
@@ -148,7 +152,7 @@ def test_admin_simulate_without_unknown_keys_has_no_warning(client):
     assert answer.json()["warnings"] == [] and _warnings(answer.json()["trace"]) == []
 
 
-def test_cli_simulate_warns_of_unknown_keys_on_stderr_and_in_the_trace():
+def test_cli_simulate_warns_of_unknown_keys_on_stderr_and_in_the_trace() -> None:
     typo = ELIGIBLE | {"ticket": {"id": 11, "chanel": "chat"}}
     result = CliRunner().invoke(
         cli, ["simulate", "-", "--now", "2024-06-12"], input=json.dumps(typo)

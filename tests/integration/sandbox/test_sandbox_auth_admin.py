@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.sandbox import SandboxServer
 
-def test_requests_without_credentials_are_401(sandbox):
+
+def test_requests_without_credentials_are_401(sandbox: SandboxServer) -> None:
     with httpx.Client(base_url=sandbox.url) as anonymous:
         response = anonymous.get("/api/v2/groups.json")
     assert response.status_code == 401
@@ -21,25 +23,25 @@ def test_requests_without_credentials_are_401(sandbox):
         {"Authorization": "Token abc"},
     ],
 )
-def test_malformed_credentials_are_401(sandbox, headers):
+def test_malformed_credentials_are_401(sandbox: SandboxServer, headers: dict[str, str]) -> None:
     with httpx.Client(base_url=sandbox.url, headers=headers) as client:
         assert client.get("/api/v2/groups").status_code == 401
 
 
-def test_api_token_and_bearer_credentials_are_accepted(sandbox):
+def test_api_token_and_bearer_credentials_are_accepted(sandbox: SandboxServer) -> None:
     with httpx.Client(base_url=sandbox.url, auth=("a@b.test/token", "t")) as basic:
         assert basic.get("/api/v2/groups").status_code == 200
     with httpx.Client(base_url=sandbox.url, headers={"Authorization": "Bearer xyz"}) as bearer:
         assert bearer.get("/api/v2/groups").status_code == 200
 
 
-def test_auth_can_be_turned_off(sandbox):
+def test_auth_can_be_turned_off(sandbox: SandboxServer) -> None:
     sandbox.state.require_auth = False
     with httpx.Client(base_url=sandbox.url) as anonymous:
         assert anonymous.get("/api/v2/groups").status_code == 200
 
 
-def test_oauth_client_credentials_grant(sandbox):
+def test_oauth_client_credentials_grant(sandbox: SandboxServer) -> None:
     with httpx.Client(base_url=sandbox.url) as client:
         form = client.post(
             "/oauth/tokens",
@@ -74,7 +76,7 @@ def test_oauth_client_credentials_grant(sandbox):
         assert authorized.status_code == 200
 
 
-def test_webhook_crud_and_signing_secret(admin_zd):
+def test_webhook_crud_and_signing_secret(admin_zd: httpx.Client) -> None:
     zd = admin_zd
     created = zd.post(
         "/api/v2/webhooks",
@@ -105,7 +107,7 @@ def test_webhook_crud_and_signing_secret(admin_zd):
     assert zd.post("/api/v2/webhooks", json={"webhook": {"name": "x"}}).status_code == 400
 
 
-def test_webhook_created_with_known_secret(admin_zd):
+def test_webhook_created_with_known_secret(admin_zd: httpx.Client) -> None:
     zd = admin_zd
     webhook = zd.post(
         "/api/v2/webhooks",
@@ -121,7 +123,7 @@ def test_webhook_created_with_known_secret(admin_zd):
     assert secret["signing_secret"]["secret"] == "known"
 
 
-def test_trigger_crud(admin_zd):
+def test_trigger_crud(admin_zd: httpx.Client) -> None:
     zd = admin_zd
     body = {
         "trigger": {

@@ -17,7 +17,7 @@ def job(zd: httpx.Client, job_status: dict[str, Any]) -> dict[str, Any]:
     return status
 
 
-def test_bulk_update_many_completes_with_per_ticket_results(zd):
+def test_bulk_update_many_completes_with_per_ticket_results(zd: httpx.Client) -> None:
     ids = [create_ticket(zd)["id"] for _ in range(3)]
     response = zd.put(
         "/api/v2/tickets/update_many.json",
@@ -41,7 +41,7 @@ def test_bulk_update_many_completes_with_per_ticket_results(zd):
     assert (ticket["status"], ticket["tags"]) == ("pending", ["bulk"])
 
 
-def test_batch_update_many_reports_conflicts_as_failed_results(zd):
+def test_batch_update_many_reports_conflicts_as_failed_results(zd: httpx.Client) -> None:
     a, b = create_ticket(zd), create_ticket(zd)
     update(zd, b["id"], status="open")  # b's stamp is now stale
     tickets = [
@@ -61,7 +61,9 @@ def test_batch_update_many_reports_conflicts_as_failed_results(zd):
     assert zd.get(f"/api/v2/tickets/{b['id']}").json()["ticket"]["status"] == "open"
 
 
-def test_bulk_update_conflicts_with_changes_made_after_queueing(sandbox, zd):
+def test_bulk_update_conflicts_with_changes_made_after_queueing(
+    sandbox: SandboxServer, zd: httpx.Client
+) -> None:
     ticket = create_ticket(zd)
     sandbox.state.jobs_paused = True
     queued = zd.put(
@@ -76,7 +78,7 @@ def test_bulk_update_conflicts_with_changes_made_after_queueing(sandbox, zd):
     assert (result["success"], result["error"]) == (False, "UpdateConflict")
 
 
-def test_update_many_limits_and_shape_errors(zd):
+def test_update_many_limits_and_shape_errors(zd: httpx.Client) -> None:
     ids = ",".join(str(i) for i in range(1, 102))
     too_many = zd.put(
         "/api/v2/tickets/update_many", params={"ids": ids}, json={"ticket": {"status": "open"}}
@@ -85,7 +87,7 @@ def test_update_many_limits_and_shape_errors(zd):
     assert zd.put("/api/v2/tickets/update_many", json={"nothing": 1}).status_code == 400
 
 
-def test_thirty_inflight_jobs_then_too_many_jobs(sandbox, zd):
+def test_thirty_inflight_jobs_then_too_many_jobs(sandbox: SandboxServer, zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     sandbox.state.jobs_paused = True
     job_ids = []
@@ -121,7 +123,7 @@ def test_thirty_inflight_jobs_then_too_many_jobs(sandbox, zd):
     )
 
 
-def test_job_delay_on_the_injectable_clock():
+def test_job_delay_on_the_injectable_clock() -> None:
     clock = FakeClock()
     with SandboxServer(SandboxState(clock=clock, job_delay_seconds=5, require_auth=False)) as sb:
         with httpx.Client(base_url=sb.url) as zd:
@@ -136,7 +138,7 @@ def test_job_delay_on_the_injectable_clock():
             assert job(zd, queued)["status"] == "completed"
 
 
-def test_unknown_job_status_is_404(zd):
+def test_unknown_job_status_is_404(zd: httpx.Client) -> None:
     assert zd.get("/api/v2/job_statuses/nope").status_code == 404
 
 

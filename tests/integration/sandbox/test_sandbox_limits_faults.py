@@ -9,7 +9,7 @@ from app.sandbox import SandboxServer, SandboxState
 from tests.integration.sandbox.sandbox_helpers import AUTH, FakeClock, create_ticket, update
 
 
-def test_every_zendesk_response_carries_rate_limit_headers(zd):
+def test_every_zendesk_response_carries_rate_limit_headers(zd: httpx.Client) -> None:
     response = zd.get("/api/v2/groups")
     for header in (
         "X-Rate-Limit",
@@ -26,7 +26,7 @@ def test_every_zendesk_response_carries_rate_limit_headers(zd):
     assert "Zendesk-RateLimit-tickets-update" not in response.headers
 
 
-def test_ticket_update_limit_answers_429_with_retry_after_until_the_window_moves():
+def test_ticket_update_limit_answers_429_with_retry_after_until_the_window_moves() -> None:
     clock = FakeClock()
     state = SandboxState(clock=clock, ticket_updates_per_minute=2)
     with SandboxServer(state) as sandbox, httpx.Client(base_url=sandbox.url, auth=AUTH) as zd:
@@ -47,7 +47,7 @@ def test_ticket_update_limit_answers_429_with_retry_after_until_the_window_moves
         assert update(zd, ticket["id"], status="pending").status_code == 200
 
 
-def test_limits_control_endpoint(zd):
+def test_limits_control_endpoint(zd: httpx.Client) -> None:
     assert zd.post("/_sandbox/limits", json={"ticket_updates_per_minute": 1}).json() == {
         "ticket_updates_per_minute": 1,
         "requests_per_minute": None,
@@ -59,7 +59,7 @@ def test_limits_control_endpoint(zd):
     assert update(zd, ticket["id"], status="pending").status_code == 200
 
 
-def test_fault_rule_fires_given_times_on_matching_requests(zd):
+def test_fault_rule_fires_given_times_on_matching_requests(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     rule = {
         "method": "PUT",
@@ -78,7 +78,7 @@ def test_fault_rule_fires_given_times_on_matching_requests(zd):
 
 
 @pytest.mark.parametrize("status", [409, 429, 500])
-def test_fault_statuses_have_zendesk_bodies(zd, status):
+def test_fault_statuses_have_zendesk_bodies(zd: httpx.Client, status: int) -> None:
     zd.post(
         "/_sandbox/faults",
         json={"rules": [{"path_prefix": "/api/v2/groups", "status": status, "times": 1}]},
@@ -88,7 +88,7 @@ def test_fault_statuses_have_zendesk_bodies(zd, status):
     assert "error" in response.json()
 
 
-def test_fault_probability_is_reproducible_with_a_seed(zd):
+def test_fault_probability_is_reproducible_with_a_seed(zd: httpx.Client) -> None:
     def run() -> list[int]:
         zd.delete("/_sandbox/faults")
         zd.post(
@@ -105,7 +105,7 @@ def test_fault_probability_is_reproducible_with_a_seed(zd):
     assert 0 < first.count(500) < 20
 
 
-def test_delay_only_fault_lets_the_request_through_late(zd):
+def test_delay_only_fault_lets_the_request_through_late(zd: httpx.Client) -> None:
     zd.post(
         "/_sandbox/faults",
         json={"rules": [{"path_prefix": "/api/v2/brands", "delay_ms": 150, "times": 1}]},
@@ -115,7 +115,9 @@ def test_delay_only_fault_lets_the_request_through_late(zd):
     assert response.elapsed.total_seconds() >= 0.15
 
 
-def test_timeout_fault_holds_the_request_past_the_client_timeout(zd, sandbox):
+def test_timeout_fault_holds_the_request_past_the_client_timeout(
+    zd: httpx.Client, sandbox: SandboxServer
+) -> None:
     zd.post(
         "/_sandbox/faults",
         json={"rules": [{"path_prefix": "/api/v2/groups", "timeout": True, "times": 1}]},
@@ -126,7 +128,7 @@ def test_timeout_fault_holds_the_request_past_the_client_timeout(zd, sandbox):
     assert zd.get("/api/v2/groups").status_code == 200
 
 
-def test_invalid_fault_rules_are_refused(zd):
+def test_invalid_fault_rules_are_refused(zd: httpx.Client) -> None:
     assert zd.post("/_sandbox/faults", json={"rules": [{"path_prefix": "/"}]}).status_code == 400
     assert (
         zd.post("/_sandbox/faults", json={"rules": [{"status": 500, "bogus": 1}]}).status_code
@@ -134,7 +136,7 @@ def test_invalid_fault_rules_are_refused(zd):
     )
 
 
-def test_request_log_lists_requests_in_order_without_control_calls(zd):
+def test_request_log_lists_requests_in_order_without_control_calls(zd: httpx.Client) -> None:
     zd.delete("/_sandbox/requests")
     ticket = create_ticket(zd)
     update(zd, ticket["id"], status="bogus")
@@ -151,7 +153,7 @@ def test_request_log_lists_requests_in_order_without_control_calls(zd):
     assert zd.get("/_sandbox/requests").json() == []
 
 
-def test_reset_reseeds_and_restarts_ids(zd):
+def test_reset_reseeds_and_restarts_ids(zd: httpx.Client) -> None:
     create_ticket(zd)
     zd.post("/_sandbox/faults", json={"rules": [{"status": 500, "path_prefix": "/nowhere"}]})
     assert zd.post("/_sandbox/reset").status_code == 200

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from app.routing import default_policy_path, load_policy
+from app.sandbox import SandboxServer
 from tests.integration.sandbox.sandbox_helpers import SERVICE_USER
 
 GROUPS = [
@@ -20,7 +23,7 @@ GROUPS = [
 ]
 
 
-def test_seeded_groups_forms_brands_with_stable_ids(zd):
+def test_seeded_groups_forms_brands_with_stable_ids(zd: httpx.Client) -> None:
     groups = zd.get("/api/v2/groups.json").json()["groups"]
     assert [g["name"] for g in groups] == GROUPS
     assert [g["id"] for g in groups] == list(range(360000001, 360000012))
@@ -35,7 +38,7 @@ def test_seeded_groups_forms_brands_with_stable_ids(zd):
     assert zd.get("/api/v2/groups/1").status_code == 404
 
 
-def test_seeded_ticket_fields_and_option_tags(zd):
+def test_seeded_ticket_fields_and_option_tags(zd: httpx.Client) -> None:
     fields = {f["title"]: f for f in zd.get("/api/v2/ticket_fields").json()["ticket_fields"]}
     assert list(fields)[:9] == [
         "Contract ID",
@@ -74,14 +77,14 @@ def test_seeded_ticket_fields_and_option_tags(zd):
     ]
 
 
-def test_service_user_is_seeded(sandbox, zd):
+def test_service_user_is_seeded(sandbox: SandboxServer, zd: httpx.Client) -> None:
     assert sandbox.state.service_user_id == SERVICE_USER
     user = zd.get(f"/api/v2/users/{SERVICE_USER}").json()["user"]
     assert (user["name"], user["role"]) == ("Triage Service", "agent")
     assert zd.get("/api/v2/users/me").json()["user"]["id"] == SERVICE_USER
 
 
-def test_create_users_and_organizations(zd):
+def test_create_users_and_organizations(zd: httpx.Client) -> None:
     org = zd.post(
         "/api/v2/organizations.json",
         json={
@@ -127,7 +130,7 @@ def test_create_users_and_organizations(zd):
     )
 
 
-def test_field_definition_lists(sandbox, zd):
+def test_field_definition_lists(sandbox: SandboxServer, zd: httpx.Client) -> None:
     assert zd.get("/api/v2/user_fields").json()["user_fields"] == []
     sandbox.state.directory.add_custom_field("user_fields", "marketplace_username", "Username")
     fields = zd.get("/api/v2/user_fields").json()["user_fields"]
@@ -135,7 +138,7 @@ def test_field_definition_lists(sandbox, zd):
     assert zd.get("/api/v2/organization_fields").json()["organization_fields"] == []
 
 
-def test_cursor_pagination_over_a_lookup_list(zd):
+def test_cursor_pagination_over_a_lookup_list(zd: httpx.Client) -> None:
     names, url = [], "/api/v2/groups?page[size]=4"
     while url:
         body = zd.get(url).json()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+
+from app.sandbox import SandboxServer
 from tests.integration.sandbox.sandbox_helpers import (
     DISPUTE_PROCESS,
     MEDIATION_MACRO,
@@ -11,7 +14,7 @@ from tests.integration.sandbox.sandbox_helpers import (
 )
 
 
-def test_macros_list_active_and_show(zd):
+def test_macros_list_active_and_show(zd: httpx.Client) -> None:
     listed = zd.get("/api/v2/macros.json").json()["macros"]
     assert [(m["id"], m["title"]) for m in listed] == [
         (PHONE_MACRO, "CS > Phone - Mediation Ticket"),
@@ -30,7 +33,7 @@ def test_macros_list_active_and_show(zd):
     assert ([m["id"] for m in found["macros"]], found["count"]) == ([PHONE_MACRO], 1)
 
 
-def test_apply_tag_only_macro_to_ticket_changes_nothing(zd):
+def test_apply_tag_only_macro_to_ticket_changes_nothing(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, tags=["existing"])
     response = zd.get(f"/api/v2/tickets/{ticket['id']}/macros/{PHONE_MACRO}/apply.json")
     assert response.status_code == 200
@@ -42,12 +45,14 @@ def test_apply_tag_only_macro_to_ticket_changes_nothing(zd):
     assert stored["tags"] == ["existing"]
 
 
-def test_apply_macro_without_ticket_returns_only_changes(zd):
+def test_apply_macro_without_ticket_returns_only_changes(zd: httpx.Client) -> None:
     body = zd.get(f"/api/v2/macros/{MEDIATION_MACRO}/apply").json()
     assert body == {"result": {"ticket": {"tags": ["cs_mediation_ticket"]}}}
 
 
-def test_apply_macro_with_fields_group_and_comment(sandbox, zd):
+def test_apply_macro_with_fields_group_and_comment(
+    sandbox: SandboxServer, zd: httpx.Client
+) -> None:
     macro = sandbox.state.macros.add(
         "Escalate",
         [

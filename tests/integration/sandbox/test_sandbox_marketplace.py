@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from app.sandbox import SandboxServer
+
 CONTRACT = {
     "id": "C-1",
     "type": "hourly",
@@ -14,7 +16,7 @@ CONTRACT = {
 }
 
 
-def test_contract_seeded_over_http(zd):
+def test_contract_seeded_over_http(zd: httpx.Client) -> None:
     assert zd.post("/_sandbox/marketplace/contracts", json=CONTRACT).status_code == 201
     response = zd.get("/marketplace/contracts/C-1")
     assert response.status_code == 200
@@ -27,7 +29,7 @@ def test_contract_seeded_over_http(zd):
     ) == ("0.00", None, 0)
 
 
-def test_users_seeded_over_http_and_python(sandbox, zd):
+def test_users_seeded_over_http_and_python(sandbox: SandboxServer, zd: httpx.Client) -> None:
     users = [
         {"username": "acme", "role": "client", "segment": "VSB"},
         {"username": "jo", "role": "freelancer", "badge": "Top Rated"},
@@ -41,20 +43,20 @@ def test_users_seeded_over_http_and_python(sandbox, zd):
     assert (kim["badge"], kim["ndf"]) == ("none", False)
 
 
-def test_unknown_records_are_404_not_found(zd):
+def test_unknown_records_are_404_not_found(zd: httpx.Client) -> None:
     for path in ("/marketplace/contracts/nope", "/marketplace/users/nobody"):
         response = zd.get(path)
         assert (response.status_code, response.json()) == (404, {"error": "not_found"})
 
 
-def test_python_seeding_and_invalid_records(sandbox, zd):
+def test_python_seeding_and_invalid_records(sandbox: SandboxServer, zd: httpx.Client) -> None:
     sandbox.state.marketplace.add_contract({**CONTRACT, "id": "C-2"})
     assert zd.get("/marketplace/contracts/C-2").json()["id"] == "C-2"
     assert zd.post("/_sandbox/marketplace/users", json={"username": "x"}).status_code == 400
     assert zd.post("/_sandbox/marketplace/contracts", json={"type": "hourly"}).status_code == 400
 
 
-def test_marketplace_needs_no_zendesk_credentials(sandbox):
+def test_marketplace_needs_no_zendesk_credentials(sandbox: SandboxServer) -> None:
     sandbox.state.marketplace.add_contract(CONTRACT)
     with httpx.Client(base_url=sandbox.url) as anonymous:
         assert anonymous.get("/marketplace/contracts/C-1").status_code == 200

@@ -18,7 +18,7 @@ def run_merge(zd: httpx.Client, target_id: int, **body: Any) -> dict[str, Any]:
     return done
 
 
-def test_merge_closes_source_with_comments_tag_and_merge_audits(zd):
+def test_merge_closes_source_with_comments_tag_and_merge_audits(zd: httpx.Client) -> None:
     source = create_ticket(zd, subject="Dup")
     target = create_ticket(zd, subject="Main")
     done = run_merge(zd, target["id"], ids=[source["id"]])
@@ -44,7 +44,7 @@ def test_merge_closes_source_with_comments_tag_and_merge_audits(zd):
         assert audit["via"]["source"]["rel"] == "merge"
 
 
-def test_merge_uses_given_comments(zd):
+def test_merge_uses_given_comments(zd: httpx.Client) -> None:
     source, target = create_ticket(zd), create_ticket(zd)
     run_merge(
         zd,
@@ -58,7 +58,7 @@ def test_merge_uses_given_comments(zd):
     assert (target_note["body"], target_note["public"]) == ("merged here", True)
 
 
-def test_closed_tickets_cannot_be_merged(zd):
+def test_closed_tickets_cannot_be_merged(zd: httpx.Client) -> None:
     closed = create_ticket(zd, status="closed")
     other = create_ticket(zd)
     target = create_ticket(zd)
@@ -69,13 +69,13 @@ def test_closed_tickets_cannot_be_merged(zd):
     assert zd.get(f"/api/v2/tickets/{other['id']}").json()["ticket"]["status"] == "new"
 
 
-def test_merged_source_refuses_further_updates(zd):
+def test_merged_source_refuses_further_updates(zd: httpx.Client) -> None:
     source, target = create_ticket(zd), create_ticket(zd)
     run_merge(zd, target["id"], ids=[source["id"]])
     assert update(zd, source["id"], status="open").status_code == 422
 
 
-def test_merge_request_errors(zd):
+def test_merge_request_errors(zd: httpx.Client) -> None:
     target = create_ticket(zd)
     assert zd.post(f"/api/v2/tickets/{target['id']}/merge", json={}).status_code == 400
     assert zd.post("/api/v2/tickets/1/merge", json={"ids": [target["id"]]}).status_code == 404

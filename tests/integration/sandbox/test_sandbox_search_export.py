@@ -24,7 +24,7 @@ def search_ids(zd: httpx.Client, query: str, **params: Any) -> list[int]:
     return [r["id"] for r in response.json()["results"]]
 
 
-def test_search_terms_are_anded(zd):
+def test_search_terms_are_anded(zd: httpx.Client) -> None:
     a = create_ticket(
         zd,
         tags=["vip"],
@@ -51,7 +51,7 @@ def test_search_terms_are_anded(zd):
     assert search_ids(zd, "type:user") == []
 
 
-def test_search_offset_pagination_and_limits(zd):
+def test_search_offset_pagination_and_limits(zd: httpx.Client) -> None:
     for _ in range(3):
         create_ticket(zd, tags=["many"])
     first = zd.get("/api/v2/search", params={"query": "tags:many", "per_page": 2}).json()
@@ -63,7 +63,7 @@ def test_search_offset_pagination_and_limits(zd):
     assert zd.get("/api/v2/search", params={"query": "x", "page[size]": 1}).status_code == 400
 
 
-def test_incremental_export_follows_cursor_in_updated_order(admin_zd):
+def test_incremental_export_follows_cursor_in_updated_order(admin_zd: httpx.Client) -> None:
     zd = admin_zd
     start = int(time.time()) - 5
     a, b, c = (create_ticket(zd) for _ in range(3))
@@ -87,7 +87,7 @@ def test_incremental_export_follows_cursor_in_updated_order(admin_zd):
     assert zd.get("/api/v2/incremental/tickets/cursor").status_code == 400
 
 
-def test_incremental_export_can_exclude_recent_changes():
+def test_incremental_export_can_exclude_recent_changes() -> None:
     state = SandboxState(
         export_exclude_recent_seconds=60, require_auth=False, service_user_role="admin"
     )

@@ -11,7 +11,7 @@ from app.sandbox import SandboxServer, SandboxState, create_sandbox_app
 from tests.integration.sandbox.sandbox_helpers import AUTH, create_ticket
 
 
-def test_sync_server_picks_a_free_port_and_answers():
+def test_sync_server_picks_a_free_port_and_answers() -> None:
     state = SandboxState()
     with SandboxServer(state) as sandbox:
         assert sandbox.url.startswith("http://127.0.0.1:") and sandbox.port > 0
@@ -25,7 +25,7 @@ def test_sync_server_picks_a_free_port_and_answers():
 
 
 @pytest.mark.anyio
-async def test_async_server_and_asgi_transport_answer_alike():
+async def test_async_server_and_asgi_transport_answer_alike() -> None:
     async with SandboxServer() as sandbox:
         async with httpx.AsyncClient(base_url=sandbox.url, auth=AUTH) as zd:
             over_http = (await zd.get("/api/v2/ticket_forms.json")).json()
@@ -38,7 +38,7 @@ async def test_async_server_and_asgi_transport_answer_alike():
     assert names[0] == names[1] == ["Default Ticket Form", "Dispute Ticket Form - Escalate from CS"]
 
 
-def test_state_is_readable_from_another_thread_while_serving():
+def test_state_is_readable_from_another_thread_while_serving() -> None:
     with SandboxServer() as sandbox, httpx.Client(base_url=sandbox.url, auth=AUTH) as zd:
         ticket = create_ticket(zd)
         stop = threading.Event()
@@ -65,7 +65,7 @@ def test_state_is_readable_from_another_thread_while_serving():
         assert len(sandbox.state.ticket(ticket["id"])["comments"]) == 31
 
 
-def test_servers_are_independent():
+def test_servers_are_independent() -> None:
     with SandboxServer() as one, SandboxServer() as two:
         assert one.port != two.port
         with httpx.Client(base_url=one.url, auth=AUTH) as zd:

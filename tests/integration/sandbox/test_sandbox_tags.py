@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.integration.sandbox.sandbox_helpers import create_ticket
 
 
-def test_tags_set_add_remove(zd):
+def test_tags_set_add_remove(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, tags=["old"])
     path = f"/api/v2/tickets/{ticket['id']}/tags.json"
     assert zd.get(path).json() == {"tags": ["old"]}
@@ -19,7 +21,7 @@ def test_tags_set_add_remove(zd):
     assert [e["field_name"] for a in audits[1:] for e in a["events"]] == ["tags"] * 3
 
 
-def test_tag_writes_with_stale_stamp_are_409(zd):
+def test_tag_writes_with_stale_stamp_are_409(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     path = f"/api/v2/tickets/{ticket['id']}/tags"
     first = zd.put(
@@ -33,7 +35,7 @@ def test_tag_writes_with_stale_stamp_are_409(zd):
     assert zd.get(path).json() == {"tags": ["a"]}
 
 
-def test_tags_are_lowercased_split_and_deduplicated(zd):
+def test_tags_are_lowercased_split_and_deduplicated(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     response = zd.post(f"/api/v2/tickets/{ticket['id']}/tags", json={"tags": ["A b", "a"]})
     assert response.json() == {"tags": ["a", "b"]}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
+from app.sandbox import SandboxServer
 from tests.integration.sandbox.sandbox_helpers import (
     CONTRACT_ID,
     CUSTOMER_SUPPORT,
@@ -20,7 +24,7 @@ from tests.integration.sandbox.sandbox_helpers import (
 )
 
 
-def test_create_ticket_first_comment_becomes_description(zd):
+def test_create_ticket_first_comment_becomes_description(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, subject="Refund", comment={"body": "Money back", "public": False})
     assert ticket["id"] == FIRST_TICKET
     assert (ticket["subject"], ticket["description"], ticket["status"]) == (
@@ -45,18 +49,18 @@ def test_create_ticket_first_comment_becomes_description(zd):
     }
 
 
-def test_create_ticket_without_comment_is_invalid(zd):
+def test_create_ticket_without_comment_is_invalid(zd: httpx.Client) -> None:
     response = zd.post("/api/v2/tickets", json={"ticket": {"subject": "No body"}})
     assert response.status_code == 422
     assert response.json()["error"] == "RecordInvalid"
 
 
-def test_create_ticket_honours_requested_via_channel(zd):
+def test_create_ticket_honours_requested_via_channel(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, via={"channel": "voice"})
     assert ticket["via"]["channel"] == "voice"
 
 
-def test_show_ticket_with_and_without_json_suffix(zd):
+def test_show_ticket_with_and_without_json_suffix(zd: httpx.Client) -> None:
     created = create_ticket(zd)
     for path in (f"/api/v2/tickets/{created['id']}", f"/api/v2/tickets/{created['id']}.json"):
         response = zd.get(path)
@@ -64,13 +68,13 @@ def test_show_ticket_with_and_without_json_suffix(zd):
         assert response.json()["ticket"] == created
 
 
-def test_show_unknown_ticket_is_404(zd):
+def test_show_unknown_ticket_is_404(zd: httpx.Client) -> None:
     response = zd.get("/api/v2/tickets/999.json")
     assert response.status_code == 404
     assert response.json()["error"] == "RecordNotFound"
 
 
-def test_show_ticket_sideloads_users_groups_organizations(zd):
+def test_show_ticket_sideloads_users_groups_organizations(zd: httpx.Client) -> None:
     org = zd.post("/api/v2/organizations", json={"organization": {"name": "Acme"}}).json()
     user = zd.post(
         "/api/v2/users",
@@ -92,7 +96,7 @@ def test_show_ticket_sideloads_users_groups_organizations(zd):
     assert [g["name"] for g in body["groups"]] == ["Customer Support"]
 
 
-def test_update_ticket_changes_fields_and_records_audit(zd):
+def test_update_ticket_changes_fields_and_records_audit(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     response = update(
         zd,
@@ -124,7 +128,7 @@ def test_update_ticket_changes_fields_and_records_audit(zd):
     assert audits[0]["events"][0]["type"] == "Comment"
 
 
-def test_update_comment_keeps_author_and_defaults_public_to_first_comment(zd):
+def test_update_comment_keeps_author_and_defaults_public_to_first_comment(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, comment={"body": "private start", "public": False})
     update(zd, ticket["id"], comment={"html_body": "<p>a <b>note</b></p>"})
     comments = zd.get(f"/api/v2/tickets/{ticket['id']}/comments.json").json()["comments"]
@@ -135,7 +139,7 @@ def test_update_comment_keeps_author_and_defaults_public_to_first_comment(zd):
     )
 
 
-def test_update_with_stale_stamp_is_409(zd):
+def test_update_with_stale_stamp_is_409(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     fresh = update(
         zd, ticket["id"], status="open", safe_update=True, updated_stamp=ticket["updated_at"]
@@ -149,7 +153,7 @@ def test_update_with_stale_stamp_is_409(zd):
     assert zd.get(f"/api/v2/tickets/{ticket['id']}").json()["ticket"]["status"] == "open"
 
 
-def test_fast_updates_get_distinct_increasing_stamps(zd):
+def test_fast_updates_get_distinct_increasing_stamps(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     stamps = [ticket["updated_at"]]
     for i in range(5):
@@ -157,7 +161,7 @@ def test_fast_updates_get_distinct_increasing_stamps(zd):
     assert stamps == sorted(set(stamps))
 
 
-def test_update_without_changes_keeps_updated_at(zd):
+def test_update_without_changes_keeps_updated_at(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, status="open")
     response = update(zd, ticket["id"], status="open")
     assert response.json()["ticket"]["updated_at"] == ticket["updated_at"]
@@ -175,7 +179,7 @@ def test_update_without_changes_keeps_updated_at(zd):
         {"safe_update": True},  # without updated_stamp
     ],
 )
-def test_update_with_invalid_values_is_422(zd, changes):
+def test_update_with_invalid_values_is_422(zd: httpx.Client, changes: dict[str, Any]) -> None:
     ticket = create_ticket(zd)
     response = update(zd, ticket["id"], **changes)
     assert response.status_code == 422, response.text
@@ -184,18 +188,18 @@ def test_update_with_invalid_values_is_422(zd, changes):
     assert body["details"]
 
 
-def test_closed_ticket_cannot_be_updated(zd):
+def test_closed_ticket_cannot_be_updated(zd: httpx.Client) -> None:
     ticket = create_ticket(zd, status="closed")
     response = update(zd, ticket["id"], status="open")
     assert response.status_code == 422
     assert "closed" in str(response.json()["details"])
 
 
-def test_update_unknown_ticket_is_404(zd):
+def test_update_unknown_ticket_is_404(zd: httpx.Client) -> None:
     assert update(zd, 42, status="open").status_code == 404
 
 
-def test_dropdown_fields_and_their_tags_stay_in_step(zd):
+def test_dropdown_fields_and_their_tags_stay_in_step(zd: httpx.Client) -> None:
     ticket = create_ticket(
         zd,
         tags=["demo"],
@@ -224,7 +228,7 @@ def test_dropdown_fields_and_their_tags_stay_in_step(zd):
     assert field_value(after, DISPUTE_PROCESS) == "dispute_ticket_process__escalate_to_mediation"
 
 
-def test_show_many_and_cursor_pagination(zd):
+def test_show_many_and_cursor_pagination(zd: httpx.Client) -> None:
     ids = [create_ticket(zd)["id"] for _ in range(5)]
     many = zd.get("/api/v2/tickets/show_many.json", params={"ids": f"{ids[4]},{ids[0]},77"})
     assert [t["id"] for t in many.json()["tickets"]] == [ids[4], ids[0]]
@@ -239,12 +243,12 @@ def test_show_many_and_cursor_pagination(zd):
     assert (seen, pages) == (ids, 3)
 
 
-def test_show_many_over_100_ids_is_refused(zd):
+def test_show_many_over_100_ids_is_refused(zd: httpx.Client) -> None:
     ids = ",".join(str(i) for i in range(1, 102))
     assert zd.get("/api/v2/tickets/show_many", params={"ids": ids}).status_code == 400
 
 
-def test_offset_pagination_without_page_params(zd):
+def test_offset_pagination_without_page_params(zd: httpx.Client) -> None:
     for _ in range(3):
         create_ticket(zd)
     body = zd.get("/api/v2/tickets", params={"per_page": 2}).json()
@@ -252,7 +256,7 @@ def test_offset_pagination_without_page_params(zd):
     assert zd.get(body["next_page"]).json()["tickets"][0]["id"] == FIRST_TICKET + 2
 
 
-def test_comments_cursor_pagination(zd):
+def test_comments_cursor_pagination(zd: httpx.Client) -> None:
     ticket = create_ticket(zd)
     for i in range(3):
         update(zd, ticket["id"], comment={"body": f"note {i}", "public": False})
@@ -268,7 +272,9 @@ def test_comments_cursor_pagination(zd):
     assert rest["meta"]["has_more"] is False
 
 
-def test_raw_ticket_control_endpoint_has_comments_and_audits(zd, sandbox):
+def test_raw_ticket_control_endpoint_has_comments_and_audits(
+    zd: httpx.Client, sandbox: SandboxServer
+) -> None:
     ticket = create_ticket(zd)
     update(zd, ticket["id"], comment={"body": "more", "public": False})
     raw = zd.get(f"/_sandbox/tickets/{ticket['id']}").json()["ticket"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from app.core.serving import ThreadedServer
 from app.sandbox import create_sandbox_app
 from app.zendesk import ApiTokenAuth, ZendeskClient
-from tests.integration.setup.install_helpers import CLEARED_ENV, EMAIL, TOKEN, Sandbox
+from tests.integration.setup.install_helpers import CLEARED_ENV, EMAIL, TOKEN, Run, Sandbox
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ def zd(sandbox: Sandbox) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def run(sandbox: Sandbox) -> Callable[..., Any]:
+def run(sandbox: Sandbox) -> Run:
     """`run(lambda client, auth: coro)`: one ZendeskClient per call, on a fresh event loop."""
 
     def runner(make: Callable[[ZendeskClient, ApiTokenAuth], Awaitable[T]]) -> T:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from fastapi import FastAPI
 
 from app.core.serving import ThreadedServer
 from app.sandbox import SandboxState
+from app.zendesk import ApiTokenAuth, ZendeskClient
+
+T = TypeVar("T")
 
 EMAIL, TOKEN = "triage@example.com", "setup-token"
 SERVICE_USER_ID = 361000001  # app/sandbox/seed.py: the first user, "Triage Service"
@@ -39,6 +43,12 @@ class Sandbox:
     def state(self) -> SandboxState:
         state: SandboxState = self.app.state.sandbox
         return state
+
+
+class Run(Protocol):
+    """The `run` fixture: `run(lambda client, auth: coro)` on a fresh event loop."""
+
+    def __call__(self, make: Callable[[ZendeskClient, ApiTokenAuth], Awaitable[T]], /) -> T: ...
 
 
 def writes(zd: httpx.Client) -> list[tuple[str, str]]:

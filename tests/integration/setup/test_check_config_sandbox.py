@@ -14,6 +14,7 @@ from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
 from app.zendesk.permissions import Access, permissions_of
 from app.zendesk.setup.checks import check_config, render_rows
+from tests.integration.setup.install_helpers import Run
 
 POLICY = load_policy(default_policy_path())
 RENAMED_QUEUE = "Hourly Job Abuse Queue: {group: Hourly Job Abuse Queue}"
@@ -31,7 +32,7 @@ def policy_names() -> set[tuple[str, str]]:
     return expected
 
 
-def test_check_config_finds_every_policy_name(run):
+def test_check_config_finds_every_policy_name(run: Run) -> None:
     rows = run(lambda client, auth: check_config(client, POLICY))
     assert {(r.kind, r.name) for r in rows} == policy_names()
     assert [r for r in rows if not r.found] == []
@@ -48,7 +49,7 @@ def cli_env_for(cli_env: dict[str, str], **extra: str) -> dict[str, str]:
     }
 
 
-def test_cli_check_config_exits_0_when_every_name_is_found(cli_env):
+def test_cli_check_config_exits_0_when_every_name_is_found(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(cli, ["check-config"], env=cli_env_for(cli_env))
     assert result.exit_code == 0, result.output
     for kind, name in policy_names():
@@ -57,7 +58,9 @@ def test_cli_check_config_exits_0_when_every_name_is_found(cli_env):
     assert "MISSING" not in result.stdout
 
 
-def test_cli_check_config_names_a_missing_group_and_exits_1(cli_env, tmp_path: Path):
+def test_cli_check_config_names_a_missing_group_and_exits_1(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     text = default_policy_path().read_text()
     assert RENAMED_QUEUE in text
     policy_file = tmp_path / "policy.yaml"

@@ -86,7 +86,7 @@ def by_kind(changes: list[Change]) -> dict[str, Change]:
 # -- planning ------------------------------------------------------------------------
 
 
-def test_an_empty_account_gets_a_webhook_and_a_trigger(policy):
+def test_an_empty_account_gets_a_webhook_and_a_trigger(policy: Policy) -> None:
     webhook, trigger = plan(policy)
     assert (webhook.kind, webhook.action, webhook.name, webhook.id) == (
         "webhook",
@@ -128,19 +128,19 @@ def test_an_empty_account_gets_a_webhook_and_a_trigger(policy):
     assert json.loads(body) == TRIGGER_BODY
 
 
-def test_the_trigger_body_is_the_readme_template():
+def test_the_trigger_body_is_the_readme_template() -> None:
     blocks = re.findall(r"```json\n(.*?)```", README.read_text(), re.S)
     assert any(json.loads(block) == TRIGGER_BODY for block in blocks)
 
 
-def test_what_is_installed_plans_nothing(policy):
+def test_what_is_installed_plans_nothing(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     changes = plan(policy, [webhook], [trigger])
     assert [(c.action, c.id) for c in changes] == [("unchanged", webhook["id"]), ("unchanged", "7")]
     assert not any(c.writes or c.fields for c in changes)
 
 
-def test_zendesk_shape_differences_are_not_changes(policy):
+def test_zendesk_shape_differences_are_not_changes(policy: Policy) -> None:
     """Conditions in another order, ids and nulls as strings, the body re-indented."""
     webhook, trigger = installed(policy)
     conditions = trigger["conditions"]
@@ -153,7 +153,7 @@ def test_zendesk_shape_differences_are_not_changes(policy):
     assert [c.action for c in plan(policy, [webhook], [trigger])] == ["unchanged", "unchanged"]
 
 
-def test_a_new_service_url_updates_only_the_webhook(policy):
+def test_a_new_service_url_updates_only_the_webhook(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     webhook["description"] = "an admin's note"
     changes = by_kind(plan(policy, [webhook], [trigger], url="https://new.example.com/"))
@@ -168,7 +168,7 @@ def test_a_new_service_url_updates_only_the_webhook(policy):
     assert changes["trigger"].action == "unchanged"
 
 
-def test_an_inactive_webhook_and_trigger_are_reactivated(policy):
+def test_an_inactive_webhook_and_trigger_are_reactivated(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     webhook["status"], trigger["active"] = "inactive", False
     changes = by_kind(plan(policy, [webhook], [trigger]))
@@ -181,7 +181,7 @@ def test_an_inactive_webhook_and_trigger_are_reactivated(policy):
     assert changes["trigger"].payload["active"] is True
 
 
-def test_an_edited_trigger_is_put_back(policy):
+def test_an_edited_trigger_is_put_back(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     trigger["conditions"]["all"] = [
         c for c in trigger["conditions"]["all"] if c["field"] != "current_user"
@@ -194,7 +194,7 @@ def test_an_edited_trigger_is_put_back(policy):
     assert set(change.payload) == {"active", "conditions", "actions"}
 
 
-def test_a_new_webhook_is_referenced_by_an_existing_trigger(policy):
+def test_a_new_webhook_is_referenced_by_an_existing_trigger(policy: Policy) -> None:
     _, trigger = installed(policy)
     changes = by_kind(plan(policy, [], [trigger]))
     assert changes["webhook"].action == "create"
@@ -202,7 +202,7 @@ def test_a_new_webhook_is_referenced_by_an_existing_trigger(policy):
     assert changes["trigger"].payload["actions"][0]["value"][0] == NEW_WEBHOOK
 
 
-def test_without_the_service_user_the_routed_tag_guards_against_loops(policy):
+def test_without_the_service_user_the_routed_tag_guards_against_loops(policy: Policy) -> None:
     _, trigger = plan(policy, user=None)
     guards = [
         c
@@ -214,7 +214,7 @@ def test_without_the_service_user_the_routed_tag_guards_against_loops(policy):
     ]
 
 
-def test_objects_are_found_by_their_names(policy):
+def test_objects_are_found_by_their_names(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     names = InstallNames.for_webhook("Dispute triage (staging)")
     assert names.trigger == "Dispute triage (staging): notify the service"
@@ -227,7 +227,7 @@ def test_objects_are_found_by_their_names(policy):
         InstallNames.for_webhook("  ")
 
 
-def test_an_event_subscription_webhook_of_that_name_is_a_conflict(policy):
+def test_an_event_subscription_webhook_of_that_name_is_a_conflict(policy: Policy) -> None:
     webhook, _ = installed(policy)
     webhook["subscriptions"] = ["zen:event-type:ticket.created"]
     change = by_kind(plan(policy, [webhook]))["webhook"]
@@ -235,7 +235,7 @@ def test_an_event_subscription_webhook_of_that_name_is_a_conflict(policy):
     assert "cannot connect it to a trigger" in change.reason
 
 
-def test_duplicate_names_are_conflicts(policy):
+def test_duplicate_names_are_conflicts(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     other_webhook = {**webhook, "id": "01WEBHOOK0000000000000002"}
     other_trigger = {**trigger, "id": 8}
@@ -255,7 +255,7 @@ def test_duplicate_names_are_conflicts(policy):
         ("http://127.0.0.1:8000", "http://127.0.0.1:8000/webhooks/zendesk"),
     ],
 )
-def test_webhook_endpoint(url, endpoint):
+def test_webhook_endpoint(url: str, endpoint: str) -> None:
     assert webhook_endpoint(url) == endpoint
 
 
@@ -269,7 +269,7 @@ def test_webhook_endpoint(url, endpoint):
         "",
     ],
 )
-def test_bad_service_urls_are_refused(policy, url):
+def test_bad_service_urls_are_refused(policy: Policy, url: str) -> None:
     with pytest.raises(ValueError, match="service URL"):
         plan(policy, url=url)
 
@@ -277,7 +277,7 @@ def test_bad_service_urls_are_refused(policy, url):
 # -- rendering -------------------------------------------------------------------------
 
 
-def test_the_plan_renders_as_a_diff_like_table(policy):
+def test_the_plan_renders_as_a_diff_like_table(policy: Policy) -> None:
     webhook, trigger = installed(policy)
     changes = plan(policy, [webhook], [trigger], url="https://new.example.com")
     text = render_plan(InstallResult(changes, dry_run=True))
@@ -288,7 +288,7 @@ def test_the_plan_renders_as_a_diff_like_table(policy):
     assert "dry run: 0 to create, 1 to update, 1 unchanged; nothing was written" in text
 
 
-def test_a_created_object_shows_only_additions(policy):
+def test_a_created_object_shows_only_additions(policy: Policy) -> None:
     text = render_plan(InstallResult(plan(policy), dry_run=True))
     assert re.search(r"\+ conditions\.all\s+current_user is_not 361000001", text)
     assert "\n    - " not in text
@@ -338,7 +338,7 @@ class FakeZendesk:
         return {**ticket_field, "id": 900}
 
 
-def test_plan_fields_creates_missing_agent_fields_and_flags_a_type_clash(policy) -> None:
+def test_plan_fields_creates_missing_agent_fields_and_flags_a_type_clash(policy: Policy) -> None:
     """Every policy agent field is planned: missing -> create (with its options as
     name + tag), present -> unchanged, present with another type -> conflict."""
     existing = [
@@ -358,7 +358,7 @@ def test_plan_fields_creates_missing_agent_fields_and_flags_a_type_clash(policy)
     ]
 
 
-def test_apply_creates_the_webhook_first_and_points_the_trigger_at_it(policy):
+def test_apply_creates_the_webhook_first_and_points_the_trigger_at_it(policy: Policy) -> None:
     fake = FakeZendesk()
     result = asyncio.run(apply_plan(fake, list(reversed(plan(policy)))))
     assert [name for name, _ in fake.calls] == [
@@ -375,7 +375,7 @@ def test_apply_creates_the_webhook_first_and_points_the_trigger_at_it(policy):
     assert "WEBHOOK_SECRETS" in render_secret(result)
 
 
-def test_a_conflict_writes_nothing(policy):
+def test_a_conflict_writes_nothing(policy: Policy) -> None:
     webhook, _ = installed(policy)
     webhook["subscriptions"] = ["zen:event-type:ticket.created"]
     fake = FakeZendesk()
@@ -385,7 +385,7 @@ def test_a_conflict_writes_nothing(policy):
     assert caught.value.result is not None and caught.value.result.applied == []
 
 
-def test_a_failure_after_the_webhook_keeps_its_secret_for_the_operator(policy):
+def test_a_failure_after_the_webhook_keeps_its_secret_for_the_operator(policy: Policy) -> None:
     fake = FakeZendesk(fail_trigger=True)
     with pytest.raises(InstallError, match="create trigger") as caught:
         asyncio.run(apply_plan(fake, plan(policy)))
@@ -395,7 +395,7 @@ def test_a_failure_after_the_webhook_keeps_its_secret_for_the_operator(policy):
     assert [c.kind for c in result.applied] == ["webhook"]
 
 
-def test_forbidden_says_an_admin_is_needed(policy):
+def test_forbidden_says_an_admin_is_needed(policy: Policy) -> None:
     class NotAdmin(FakeZendesk):
         async def create_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
             raise Forbidden(403, {"error": "Forbidden"}, None, "POST", "/api/v2/webhooks")

@@ -9,15 +9,16 @@ import re
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from app.cli.main import cli
 from app.routing import default_policy_path, load_policy
-from app.zendesk.setup import TRIGGER_BODY, InstallNames, get_me, install
+from app.zendesk.setup import TRIGGER_BODY, InstallNames, InstallResult, get_me, install
 from app.zendesk.setup.install import Change
 from tests.integration.setup.install_helpers import (
     INQUIRY_FIELD_ID,
     SERVICE_USER_ID,
+    Run,
     Sandbox,
     clear_requests,
     writes,
@@ -33,7 +34,9 @@ def hooks(changes: list[Change]) -> list[Change]:
     return [c for c in changes if c.kind != "field"]
 
 
-def do_install(run, *, url: str = URL, dry_run: bool = False, names: InstallNames | None = None):
+def do_install(
+    run: Run, *, url: str = URL, dry_run: bool = False, names: InstallNames | None = None
+) -> InstallResult:
     return run(
         lambda client, auth: install(
             client,
@@ -46,12 +49,14 @@ def do_install(run, *, url: str = URL, dry_run: bool = False, names: InstallName
     )
 
 
-def test_get_me_is_the_service_user(run):
+def test_get_me_is_the_service_user(run: Run) -> None:
     user = run(lambda client, auth: get_me(client, auth))
     assert (user["id"], user["email"]) == (SERVICE_USER_ID, "triage@example.com")
 
 
-def test_first_run_creates_the_webhook_and_trigger_and_reveals_the_secret(run, zd):
+def test_first_run_creates_the_webhook_and_trigger_and_reveals_the_secret(
+    run: Run, zd: httpx.Client
+) -> None:
     result = do_install(run)
     assert [(c.kind, c.action) for c in result.applied] == [
         ("webhook", "create"),
@@ -103,7 +108,7 @@ def test_first_run_creates_the_webhook_and_trigger_and_reveals_the_secret(run, z
     assert writes(zd) == [("POST", "/api/v2/webhooks"), ("POST", "/api/v2/triggers")]
 
 
-def test_second_run_changes_nothing(run, zd):
+def test_second_run_changes_nothing(run: Run, zd: httpx.Client) -> None:
     first = do_install(run)
     clear_requests(zd)
     second = do_install(run)
@@ -116,7 +121,7 @@ def test_second_run_changes_nothing(run, zd):
     assert writes(zd) == []
 
 
-def test_dry_run_writes_nothing(run, zd):
+def test_dry_run_writes_nothing(run: Run, zd: httpx.Client) -> None:
     result = do_install(run, dry_run=True)
     assert [(c.kind, c.action) for c in hooks(result.changes)] == [
         ("webhook", "create"),
@@ -128,7 +133,7 @@ def test_dry_run_writes_nothing(run, zd):
     assert zd.get("/api/v2/triggers").json()["triggers"] == []
 
 
-def test_dry_run_of_a_change_writes_nothing(run, zd):
+def test_dry_run_of_a_change_writes_nothing(run: Run, zd: httpx.Client) -> None:
     do_install(run)
     clear_requests(zd)
     result = do_install(run, url="https://moved.example.com", dry_run=True)
@@ -136,7 +141,7 @@ def test_dry_run_of_a_change_writes_nothing(run, zd):
     assert writes(zd) == []
 
 
-def test_a_changed_service_url_updates_the_webhook(run, zd):
+def test_a_changed_service_url_updates_the_webhook(run: Run, zd: httpx.Client) -> None:
     first = do_install(run)
     clear_requests(zd)
     moved = do_install(run, url="https://moved.example.com/")
@@ -152,7 +157,9 @@ def test_a_changed_service_url_updates_the_webhook(run, zd):
     assert writes(zd) == []
 
 
-def test_a_deleted_webhook_is_recreated_and_the_trigger_repointed(run, zd):
+def test_a_deleted_webhook_is_recreated_and_the_trigger_repointed(
+    run: Run, zd: httpx.Client
+) -> None:
     first = do_install(run)
     assert zd.delete(f"/api/v2/webhooks/{first.webhook_id}").status_code == 204
     again = do_install(run)
@@ -165,7 +172,7 @@ def test_a_deleted_webhook_is_recreated_and_the_trigger_repointed(run, zd):
     assert trigger["actions"][0]["value"][0] == again.webhook_id != first.webhook_id
 
 
-def test_two_names_are_two_installs(run, zd):
+def test_two_names_are_two_installs(run: Run, zd: httpx.Client) -> None:
     do_install(run)
     staging = do_install(
         run,
@@ -183,11 +190,13 @@ def test_two_names_are_two_installs(run, zd):
 # -- the command -------------------------------------------------------------------------
 
 
-def invoke(env: dict[str, str], *args: str):
+def invoke(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(cli, ["install-zendesk", "--service-url", URL, *args], env=env)
 
 
-def test_cli_installs_once_and_shows_the_secret_once(cli_env, zd, caplog):
+def test_cli_installs_once_and_shows_the_secret_once(
+    cli_env: dict[str, str], zd: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     first = invoke(cli_env)
     assert first.exit_code == 0, first.output
@@ -210,7 +219,7 @@ def test_cli_installs_once_and_shows_the_secret_once(cli_env, zd, caplog):
     assert writes(zd) == []
 
 
-def test_cli_dry_run_writes_nothing(cli_env, zd):
+def test_cli_dry_run_writes_nothing(cli_env: dict[str, str], zd: httpx.Client) -> None:
     result = invoke(cli_env, "--dry-run")
     assert result.exit_code == 0, result.output
     assert (
@@ -221,7 +230,9 @@ def test_cli_dry_run_writes_nothing(cli_env, zd):
     assert writes(zd) == []
 
 
-def test_cli_dry_run_lists_the_agent_fields_and_install_creates_a_missing_one(cli_env, zd):
+def test_cli_dry_run_lists_the_agent_fields_and_install_creates_a_missing_one(
+    cli_env: dict[str, str], zd: httpx.Client
+) -> None:
     """Every agent field of the policy is in the plan; one missing from the account is
     planned for creation with its options, and created by the real run."""
     fields = zd.get("/api/v2/ticket_fields").json()["ticket_fields"]
@@ -244,7 +255,9 @@ def test_cli_dry_run_lists_the_agent_fields_and_install_creates_a_missing_one(cl
     assert [o["name"] for o in created["custom_field_options"]] == ["Yes", "No"]
 
 
-def test_cli_does_not_need_webhook_secrets_yet_but_keeps_other_checks(cli_env):
+def test_cli_does_not_need_webhook_secrets_yet_but_keeps_other_checks(
+    cli_env: dict[str, str],
+) -> None:
     assert "WEBHOOK_SECRETS" not in cli_env
     missing_credentials = {k: v for k, v in cli_env.items() if k != "ZENDESK_API_TOKEN"}
     result = invoke(missing_credentials, "--dry-run")
@@ -252,7 +265,7 @@ def test_cli_does_not_need_webhook_secrets_yet_but_keeps_other_checks(cli_env):
     assert "ZENDESK_API_TOKEN" in result.output
 
 
-def test_cli_refuses_a_bad_service_url(cli_env, zd):
+def test_cli_refuses_a_bad_service_url(cli_env: dict[str, str], zd: httpx.Client) -> None:
     result = CliRunner().invoke(
         cli, ["install-zendesk", "--service-url", "triage.example.com"], env=cli_env
     )
@@ -261,7 +274,9 @@ def test_cli_refuses_a_bad_service_url(cli_env, zd):
     assert zd.get("/_sandbox/requests").json() == []
 
 
-def test_cli_reports_a_conflict_and_writes_nothing(cli_env, zd):
+def test_cli_reports_a_conflict_and_writes_nothing(
+    cli_env: dict[str, str], zd: httpx.Client
+) -> None:
     created = zd.post(
         "/api/v2/webhooks",
         json={
@@ -281,7 +296,9 @@ def test_cli_reports_a_conflict_and_writes_nothing(cli_env, zd):
     assert writes(zd) == []
 
 
-def test_cli_with_oauth_uses_one_token(cli_env, sandbox, zd):
+def test_cli_with_oauth_uses_one_token(
+    cli_env: dict[str, str], sandbox: Sandbox, zd: httpx.Client
+) -> None:
     env = {
         "ZENDESK_BASE_URL": cli_env["ZENDESK_BASE_URL"],
         "ZENDESK_OAUTH_CLIENT_ID": "triage",
@@ -295,7 +312,7 @@ def test_cli_with_oauth_uses_one_token(cli_env, sandbox, zd):
     ]
 
 
-def test_cli_service_user_id_overrides_users_me(cli_env, zd):
+def test_cli_service_user_id_overrides_users_me(cli_env: dict[str, str], zd: httpx.Client) -> None:
     result = invoke(cli_env, "--service-user-id", "42")
     assert result.exit_code == 0, result.output
     [trigger] = zd.get("/api/v2/triggers").json()["triggers"]
@@ -307,7 +324,7 @@ def test_cli_service_user_id_overrides_users_me(cli_env, zd):
 
 
 @pytest.mark.parametrize("bad", ["--webhook-name=  "])
-def test_cli_refuses_a_blank_webhook_name(cli_env, bad):
+def test_cli_refuses_a_blank_webhook_name(cli_env: dict[str, str], bad: str) -> None:
     result = invoke(cli_env, bad)
     assert result.exit_code == 2
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import respx
 
 from app.zendesk import ApiTokenAuth, RateLimiter, ZendeskAuth, ZendeskClient
-from tests.integration.zendesk.zendesk_fakes import BASE, FakeTime
+from tests.integration.zendesk.zendesk_fakes import BASE, FakeTime, MakeClient
 
 
 @pytest.fixture
@@ -27,9 +27,6 @@ def zd_api() -> Iterator[respx.MockRouter]:
     """Zendesk at the transport boundary; every declared route must be called."""
     with respx.mock(base_url=BASE, assert_all_called=True) as router:
         yield router
-
-
-MakeClient = Callable[..., ZendeskClient]
 
 
 @pytest.fixture

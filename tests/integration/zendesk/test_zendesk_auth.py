@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from app.zendesk import (
     ApiTokenAuth,
@@ -16,7 +17,13 @@ from app.zendesk import (
     Unauthorized,
     build_auth,
 )
-from tests.integration.zendesk.zendesk_fakes import BASE, json_response, ticket
+from tests.integration.zendesk.zendesk_fakes import (
+    BASE,
+    FakeTime,
+    MakeClient,
+    json_response,
+    ticket,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -31,11 +38,13 @@ def token_response(token: str, expires_in: int | None = 1800) -> Any:
     return json_response(200, body)
 
 
-def oauth(fake_time, **kwargs) -> OAuthClientCredentials:
+def oauth(fake_time: FakeTime, **kwargs: Any) -> OAuthClientCredentials:
     return OAuthClientCredentials("triage-bot", "very-secret", clock=fake_time.clock, **kwargs)
 
 
-async def test_api_token_auth_sends_basic_email_token_header(zd_api, make_client):
+async def test_api_token_auth_sends_basic_email_token_header(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(return_value=json_response(200, {"ticket": ticket(1)}))
     async with make_client(ApiTokenAuth("bot@example.com", "abc123")) as zd:
         await zd.get_ticket(1)
@@ -45,14 +54,18 @@ async def test_api_token_auth_sends_basic_email_token_header(zd_api, make_client
     assert request.headers["Accept"] == "application/json"
 
 
-async def test_bearer_token_auth_sends_bearer_header(zd_api, make_client):
+async def test_bearer_token_auth_sends_bearer_header(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(return_value=json_response(200, {"ticket": ticket(1)}))
     async with make_client(BearerTokenAuth("tok-1")) as zd:
         await zd.get_ticket(1)
     assert route.calls.last.request.headers["Authorization"] == "Bearer tok-1"
 
 
-async def test_oauth_first_call_fetches_token_then_reuses_it(zd_api, make_client, fake_time):
+async def test_oauth_first_call_fetches_token_then_reuses_it(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     tokens = zd_api.post(TOKEN_PATH).mock(return_value=token_response("tok-1"))
     api = zd_api.get(TICKET_PATH).mock(return_value=json_response(200, {"ticket": ticket(1)}))
     auth = oauth(fake_time)
@@ -70,7 +83,9 @@ async def test_oauth_first_call_fetches_token_then_reuses_it(zd_api, make_client
     assert [c.request.headers["Authorization"] for c in api.calls] == ["Bearer tok-1"] * 2
 
 
-async def test_oauth_token_near_expiry_refreshed_before_use(zd_api, make_client, fake_time):
+async def test_oauth_token_near_expiry_refreshed_before_use(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     tokens = zd_api.post(TOKEN_PATH).mock(
         side_effect=[token_response("tok-1", 1800), token_response("tok-2", 1800)]
     )
@@ -89,7 +104,9 @@ async def test_oauth_token_near_expiry_refreshed_before_use(zd_api, make_client,
     ]
 
 
-async def test_oauth_401_refreshes_token_once_and_retries(zd_api, make_client, fake_time):
+async def test_oauth_401_refreshes_token_once_and_retries(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     tokens = zd_api.post(TOKEN_PATH).mock(
         side_effect=[token_response("revoked"), token_response("tok-2")]
     )
@@ -110,8 +127,8 @@ async def test_oauth_401_refreshes_token_once_and_retries(zd_api, make_client, f
 
 
 async def test_oauth_persistent_401_raises_unauthorized_after_one_refresh(
-    zd_api, make_client, fake_time
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     tokens = zd_api.post(TOKEN_PATH).mock(return_value=token_response("tok"))
     api = zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(401, text="no"))
     async with make_client(oauth(fake_time)) as zd:
@@ -121,7 +138,9 @@ async def test_oauth_persistent_401_raises_unauthorized_after_one_refresh(
     assert tokens.call_count == 2
 
 
-async def test_oauth_token_without_expiry_kept_until_401(zd_api, make_client, fake_time):
+async def test_oauth_token_without_expiry_kept_until_401(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     tokens = zd_api.post(TOKEN_PATH).mock(return_value=token_response("tok", expires_in=None))
     zd_api.get(TICKET_PATH).mock(return_value=json_response(200, {"ticket": ticket(1)}))
     async with make_client(oauth(fake_time)) as zd:
@@ -132,8 +151,8 @@ async def test_oauth_token_without_expiry_kept_until_401(zd_api, make_client, fa
 
 
 async def test_oauth_token_endpoint_refusal_raises_unauthorized_without_secret(
-    zd_api, make_client, fake_time
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     zd_api.post(TOKEN_PATH).mock(
         return_value=json_response(
             401, {"error": "invalid_client", "error_description": "Client authentication failed"}
@@ -146,7 +165,9 @@ async def test_oauth_token_endpoint_refusal_raises_unauthorized_without_secret(
     assert "very-secret" not in str(caught.value) + repr(caught.value)
 
 
-async def test_oauth_custom_token_url_used(zd_api, make_client, fake_time):
+async def test_oauth_custom_token_url_used(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     tokens = zd_api.post("/custom/token").mock(return_value=token_response("tok"))
     zd_api.get(TICKET_PATH).mock(return_value=json_response(200, {"ticket": ticket(1)}))
     auth = oauth(fake_time, token_url=BASE + "/custom/token", scope="tickets:read")
@@ -155,7 +176,7 @@ async def test_oauth_custom_token_url_used(zd_api, make_client, fake_time):
     assert json.loads(tokens.calls.last.request.content)["scope"] == "tickets:read"
 
 
-def test_auth_reprs_hide_secrets():
+def test_auth_reprs_hide_secrets() -> None:
     shown = " ".join(
         repr(a)
         for a in (
@@ -184,7 +205,7 @@ class _Settings:
         self.zendesk_oauth_client_secret = values.get("client_secret")
 
 
-def test_build_auth_oauth_configured_preferred_over_token():
+def test_build_auth_oauth_configured_preferred_over_token() -> None:
     settings = _Settings(
         email="a@b.c", token=_Secret("t"), client_id="cid", client_secret=_Secret("cs")
     )
@@ -192,11 +213,11 @@ def test_build_auth_oauth_configured_preferred_over_token():
     assert isinstance(auth, OAuthClientCredentials) and auth.client_id == "cid"
 
 
-def test_build_auth_token_only_gives_api_token_auth():
+def test_build_auth_token_only_gives_api_token_auth() -> None:
     auth = build_auth(_Settings(email="a@b.c", token=_Secret("t")))
     assert isinstance(auth, ApiTokenAuth) and auth.email == "a@b.c"
 
 
-def test_build_auth_nothing_configured_raises_value_error():
+def test_build_auth_nothing_configured_raises_value_error() -> None:
     with pytest.raises(ValueError):
         build_auth(_Settings())

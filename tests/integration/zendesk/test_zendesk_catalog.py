@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from app.zendesk import (
     CheckRow,
@@ -16,7 +17,7 @@ from app.zendesk import (
     Unprocessable,
     ZendeskCatalog,
 )
-from tests.integration.zendesk.zendesk_fakes import json_response
+from tests.integration.zendesk.zendesk_fakes import MakeClient, json_response
 
 pytestmark = pytest.mark.anyio
 
@@ -96,7 +97,9 @@ def route_catalog(router: Any, groups: list[Any] = GROUPS) -> Any:
     }
 
 
-async def test_catalog_load_names_resolve_to_ids_and_back(zd_api, make_client):
+async def test_catalog_load_names_resolve_to_ids_and_back(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
@@ -132,7 +135,9 @@ async def test_catalog_load_names_resolve_to_ids_and_back(zd_api, make_client):
         ("field_by_id", 999, "field"),
     ],
 )
-async def test_catalog_missing_name_raises_unknown_name(zd_api, make_client, lookup, arg, kind):
+async def test_catalog_missing_name_raises_unknown_name(
+    zd_api: respx.MockRouter, make_client: MakeClient, lookup: str, arg: str | int, kind: str
+) -> None:
     route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
@@ -142,7 +147,9 @@ async def test_catalog_missing_name_raises_unknown_name(zd_api, make_client, loo
     assert isinstance(caught.value, LookupError)
 
 
-async def test_catalog_check_rows_for_names_and_field_options(zd_api, make_client):
+async def test_catalog_check_rows_for_names_and_field_options(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
@@ -174,7 +181,9 @@ async def test_catalog_check_rows_for_names_and_field_options(zd_api, make_clien
     ]
 
 
-async def test_catalog_check_unknown_kind_raises_value_error(zd_api, make_client):
+async def test_catalog_check_unknown_kind_raises_value_error(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
@@ -182,7 +191,9 @@ async def test_catalog_check_unknown_kind_raises_value_error(zd_api, make_client
         catalog.check({"queues": ["x"]})
 
 
-async def test_catalog_refresh_picks_up_new_group(zd_api, make_client):
+async def test_catalog_refresh_picks_up_new_group(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     routes = route_catalog(zd_api)
     renamed = [*GROUPS, {"id": 105, "name": "Hourly Job Abuse Queue"}]
     routes["groups"].side_effect = [
@@ -198,7 +209,9 @@ async def test_catalog_refresh_picks_up_new_group(zd_api, make_client):
     assert routes["groups"].call_count == 2
 
 
-async def test_catalog_refresh_if_stale_on_error_mentioning_known_id(zd_api, make_client):
+async def test_catalog_refresh_if_stale_on_error_mentioning_known_id(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     routes = route_catalog(zd_api)
     async with make_client() as zd:
         catalog = await ZendeskCatalog.load(zd)
@@ -221,7 +234,9 @@ async def test_catalog_refresh_if_stale_on_error_mentioning_known_id(zd_api, mak
     assert routes["groups"].call_count == 3
 
 
-async def test_catalog_load_failure_propagates_zendesk_error(zd_api, make_client):
+async def test_catalog_load_failure_propagates_zendesk_error(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route_catalog(zd_api)["macros"].mock(return_value=httpx.Response(403, text="Forbidden"))
     async with make_client() as zd:
         with pytest.raises(Forbidden):

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from app.zendesk import (
     BadRequest,
@@ -28,7 +29,7 @@ from app.zendesk import (
 from app.zendesk.client import endpoint_label
 from app.zendesk.errors import TooManyJobs, parse_retry_after
 from app.zendesk.retry import RetryKind, classify
-from tests.integration.zendesk.zendesk_fakes import json_response, ticket
+from tests.integration.zendesk.zendesk_fakes import FakeTime, MakeClient, json_response, ticket
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +43,9 @@ def ok_ticket() -> Any:
 # -- 429 / 503 and Retry-After ----------------------------------------------------
 
 
-async def test_request_429_with_retry_after_waits_then_succeeds(zd_api, make_client, fake_time):
+async def test_request_429_with_retry_after_waits_then_succeeds(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         side_effect=[
             json_response(429, {"error": "TooManyRequests"}, **{"Retry-After": "7"}),
@@ -57,7 +60,9 @@ async def test_request_429_with_retry_after_waits_then_succeeds(zd_api, make_cli
     assert (zd.stats.rate_limited, zd.stats.retries, zd.stats.wait_seconds) == (1, 1, 7.0)
 
 
-async def test_request_429_past_wait_cap_raises_rate_limited(zd_api, make_client, fake_time):
+async def test_request_429_past_wait_cap_raises_rate_limited(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         return_value=json_response(429, {}, **{"Retry-After": "1"})
     )
@@ -70,7 +75,9 @@ async def test_request_429_past_wait_cap_raises_rate_limited(zd_api, make_client
     assert zd.stats.rate_limited == 3
 
 
-async def test_request_retry_after_above_cap_raises_without_waiting(zd_api, make_client, fake_time):
+async def test_request_retry_after_above_cap_raises_without_waiting(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         return_value=json_response(429, {}, **{"Retry-After": "3600"})
     )
@@ -82,7 +89,9 @@ async def test_request_retry_after_above_cap_raises_without_waiting(zd_api, make
     assert caught.value.retry_after == 3600.0
 
 
-async def test_request_429_without_retry_after_uses_ratelimit_reset(zd_api, make_client, fake_time):
+async def test_request_429_without_retry_after_uses_ratelimit_reset(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     zd_api.get(TICKET_PATH).mock(
         side_effect=[json_response(429, {}, **{"ratelimit-reset": "4"}), ok_ticket()]
     )
@@ -92,8 +101,8 @@ async def test_request_429_without_retry_after_uses_ratelimit_reset(zd_api, make
 
 
 async def test_request_503_with_retry_after_waits_exactly_then_succeeds(
-    zd_api, make_client, fake_time
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         side_effect=[
             httpx.Response(503, text="db timeout", headers={"Retry-After": "2"}),
@@ -107,8 +116,8 @@ async def test_request_503_with_retry_after_waits_exactly_then_succeeds(
 
 
 async def test_request_503_without_retry_after_backs_off_then_succeeds(
-    zd_api, make_client, fake_time
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         side_effect=[
             httpx.Response(503, text="maintenance"),
@@ -126,8 +135,8 @@ async def test_request_503_without_retry_after_backs_off_then_succeeds(
 
 
 async def test_request_503_without_retry_after_persisting_raises_service_unavailable(
-    zd_api, make_client
-):
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(503))
     async with make_client(retry=RetrySettings(max_attempts=3)) as zd:
         with pytest.raises(ServiceUnavailable) as caught:
@@ -136,7 +145,9 @@ async def test_request_503_without_retry_after_persisting_raises_service_unavail
     assert caught.value.retry_after is None
 
 
-async def test_request_500_persisting_gives_up_with_server_error(zd_api, make_client, fake_time):
+async def test_request_500_persisting_gives_up_with_server_error(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(500, text="boom"))
     async with make_client() as zd:
         with pytest.raises(ServerError) as caught:
@@ -149,7 +160,9 @@ async def test_request_500_persisting_gives_up_with_server_error(zd_api, make_cl
 # -- transport errors -----------------------------------------------------------
 
 
-async def test_request_read_timeout_retried_then_raises_transport_error(zd_api, make_client):
+async def test_request_read_timeout_retried_then_raises_transport_error(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(side_effect=httpx.ReadTimeout("read timed out"))
     async with make_client() as zd:
         with pytest.raises(ZendeskTransportError) as caught:
@@ -160,7 +173,9 @@ async def test_request_read_timeout_retried_then_raises_transport_error(zd_api, 
     assert zd.stats.retries == RetrySettings().max_attempts - 1
 
 
-async def test_request_read_timeout_then_answer_returns_body(zd_api, make_client):
+async def test_request_read_timeout_then_answer_returns_body(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         side_effect=[httpx.ReadTimeout("read timed out"), ok_ticket()]
     )
@@ -170,7 +185,9 @@ async def test_request_read_timeout_then_answer_returns_body(zd_api, make_client
     assert route.call_count == 2
 
 
-async def test_create_ticket_read_timeout_not_retried(zd_api, make_client):
+async def test_create_ticket_read_timeout_not_retried(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.post("/api/v2/tickets").mock(side_effect=httpx.ReadTimeout("read timed out"))
     async with make_client() as zd:
         with pytest.raises(ZendeskTransportError):
@@ -178,7 +195,9 @@ async def test_create_ticket_read_timeout_not_retried(zd_api, make_client):
     assert route.call_count == 1  # it may have been created: never create twice
 
 
-async def test_create_ticket_connect_error_retried_then_created(zd_api, make_client):
+async def test_create_ticket_connect_error_retried_then_created(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.post("/api/v2/tickets").mock(
         side_effect=[httpx.ConnectError("refused"), json_response(201, {"ticket": ticket(9)})]
     )
@@ -188,7 +207,9 @@ async def test_create_ticket_connect_error_retried_then_created(zd_api, make_cli
     assert route.call_count == 2
 
 
-async def test_create_ticket_500_not_retried(zd_api, make_client):
+async def test_create_ticket_500_not_retried(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.post("/api/v2/tickets").mock(return_value=httpx.Response(500))
     async with make_client() as zd:
         with pytest.raises(ServerError):
@@ -199,7 +220,9 @@ async def test_create_ticket_500_not_retried(zd_api, make_client):
 # -- 4xx ------------------------------------------------------------------------
 
 
-async def test_update_ticket_409_raises_conflict_without_retry(zd_api, make_client, fake_time):
+async def test_update_ticket_409_raises_conflict_without_retry(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     conflict = {"error": "UpdateConflict", "description": "Ticket changed since updated_stamp"}
     route = zd_api.put(TICKET_PATH).mock(return_value=json_response(409, conflict))
     async with make_client() as zd:
@@ -213,7 +236,9 @@ async def test_update_ticket_409_raises_conflict_without_retry(zd_api, make_clie
     assert caught.value.request_path == TICKET_PATH
 
 
-async def test_update_ticket_422_carries_zendesk_error_json(zd_api, make_client):
+async def test_update_ticket_422_carries_zendesk_error_json(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     invalid = {
         "error": "RecordInvalid",
         "description": "Record validation errors",
@@ -230,7 +255,9 @@ async def test_update_ticket_422_carries_zendesk_error_json(zd_api, make_client)
     assert isinstance(caught.value, ZendeskPermanentError)
 
 
-async def test_get_ticket_404_raises_not_found(zd_api, make_client):
+async def test_get_ticket_404_raises_not_found(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(
         return_value=json_response(404, {"error": "RecordNotFound", "description": "Not found"})
     )
@@ -246,8 +273,8 @@ async def test_get_ticket_404_raises_not_found(zd_api, make_client):
     [(400, BadRequest), (401, Unauthorized), (403, Forbidden), (405, ZendeskPermanentError)],
 )
 async def test_request_permanent_status_raises_mapped_error_without_retry(
-    zd_api, make_client, status, error
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, status: int, error: type[ZendeskAPIError]
+) -> None:
     route = zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(status, text="Nope"))
     async with make_client() as zd:
         with pytest.raises(error) as caught:
@@ -259,7 +286,9 @@ async def test_request_permanent_status_raises_mapped_error_without_retry(
 # -- malformed answers ------------------------------------------------------------
 
 
-async def test_get_ticket_non_json_body_raises_malformed_response(zd_api, make_client):
+async def test_get_ticket_non_json_body_raises_malformed_response(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(200, text="<html>proxy error</html>"))
     async with make_client() as zd:
         with pytest.raises(MalformedResponse) as caught:
@@ -268,14 +297,18 @@ async def test_get_ticket_non_json_body_raises_malformed_response(zd_api, make_c
     assert "proxy error" in caught.value.body
 
 
-async def test_get_ticket_missing_ticket_key_raises_malformed_response(zd_api, make_client):
+async def test_get_ticket_missing_ticket_key_raises_malformed_response(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get(TICKET_PATH).mock(return_value=json_response(200, {"tickets": []}))
     async with make_client() as zd:
         with pytest.raises(MalformedResponse, match="'ticket'"):
             await zd.get_ticket(1)
 
 
-async def test_get_ticket_json_array_raises_malformed_response(zd_api, make_client):
+async def test_get_ticket_json_array_raises_malformed_response(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get(TICKET_PATH).mock(return_value=json_response(200, [1, 2]))
     async with make_client() as zd:
         with pytest.raises(MalformedResponse):
@@ -285,7 +318,9 @@ async def test_get_ticket_json_array_raises_malformed_response(zd_api, make_clie
 # -- secrets, metrics, urls ---------------------------------------------------------
 
 
-async def test_errors_unauthorized_message_and_repr_exclude_credentials(zd_api, make_client):
+async def test_errors_unauthorized_message_and_repr_exclude_credentials(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get(TICKET_PATH).mock(return_value=httpx.Response(401, text="Couldn't authenticate"))
     async with make_client() as zd:
         with pytest.raises(Unauthorized) as caught:
@@ -295,14 +330,16 @@ async def test_errors_unauthorized_message_and_repr_exclude_credentials(zd_api, 
     assert "Basic" not in shown
 
 
-async def test_metrics_hook_records_each_attempt_with_template(zd_api, make_client):
+async def test_metrics_hook_records_each_attempt_with_template(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     calls = []
     zd_api.get(TICKET_PATH).mock(
         side_effect=[httpx.Response(503, headers={"Retry-After": "0"}), ok_ticket()]
     )
     zd_api.get("/api/v2/users/77").mock(side_effect=httpx.ConnectError("down"))
 
-    def hook(endpoint, method, status, seconds):
+    def hook(endpoint: str, method: str, status: int | None, seconds: float) -> None:
         calls.append((endpoint, method, status))
 
     async with make_client(metrics=hook, retry=RetrySettings(max_attempts=1)) as zd:
@@ -316,17 +353,21 @@ async def test_metrics_hook_records_each_attempt_with_template(zd_api, make_clie
     ]
 
 
-async def test_metrics_hook_failing_does_not_fail_the_call(zd_api, make_client):
+async def test_metrics_hook_failing_does_not_fail_the_call(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get(TICKET_PATH).mock(return_value=ok_ticket())
 
-    def hook(endpoint, method, status, seconds):
+    def hook(endpoint: str, method: str, status: int | None, seconds: float) -> None:
         raise RuntimeError("statsd down")
 
     async with make_client(metrics=hook) as zd:
         assert (await zd.get_ticket(1))["ticket"]["id"] == 1
 
 
-async def test_paginate_next_page_on_other_host_refused(zd_api, make_client):
+async def test_paginate_next_page_on_other_host_refused(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get("/api/v2/ticket_fields").mock(
         return_value=json_response(
             200, {"ticket_fields": [{"id": 1}], "next_page": "https://evil.example.com/steal"}
@@ -355,7 +396,7 @@ async def test_paginate_next_page_on_other_host_refused(zd_api, make_client):
         ("/api/v2/tickets/42/macros/360001/apply", "/api/v2/tickets/{id}/macros/{id}/apply"),
     ],
 )
-def test_endpoint_label_ids_replaced_by_placeholder(path, label):
+def test_endpoint_label_ids_replaced_by_placeholder(path: str, label: str) -> None:
     assert endpoint_label(path) == label
 
 
@@ -367,12 +408,14 @@ def test_endpoint_label_ids_replaced_by_placeholder(path, label):
         (None, "http://sandbox:8025", "http://sandbox:8025"),
     ],
 )
-def test_base_url_for_base_url_overrides_subdomain(subdomain, base_url, expected):
+def test_base_url_for_base_url_overrides_subdomain(
+    subdomain: str | None, base_url: str | None, expected: str
+) -> None:
     assert base_url_for(subdomain, base_url) == expected
 
 
 @pytest.mark.parametrize("subdomain", [None, "", "acme.evil.com/", "a b"])
-def test_base_url_for_no_valid_subdomain_raises(subdomain):
+def test_base_url_for_no_valid_subdomain_raises(subdomain: str | None) -> None:
     with pytest.raises(ValueError):
         base_url_for(subdomain, None)
 
@@ -395,7 +438,9 @@ def test_base_url_for_no_valid_subdomain_raises(subdomain):
         ("Wed, 01 Jan 2025 00:00:30 GMT", 30.0),
     ],
 )
-def test_parse_retry_after_values_parsed_defensively(value, expected):
+def test_parse_retry_after_values_parsed_defensively(
+    value: str | None, expected: float | None
+) -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     assert parse_retry_after(value, now=now) == expected
 
@@ -438,11 +483,15 @@ def _api(
         (ValueError("bug"), True, RetryKind.NO),
     ],
 )
-def test_classify_error_and_idempotency_decides_retry(exc, idempotent, kind):
+def test_classify_error_and_idempotency_decides_retry(
+    exc: Exception, idempotent: bool, kind: RetryKind
+) -> None:
     assert classify(exc, idempotent=idempotent) is kind
 
 
-async def test_request_api_warn_header_logged(zd_api, make_client, caplog):
+async def test_request_api_warn_header_logged(
+    zd_api: respx.MockRouter, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
     zd_api.put(TICKET_PATH).mock(
         return_value=json_response(
             200,
@@ -456,7 +505,9 @@ async def test_request_api_warn_header_logged(zd_api, make_client, caplog):
     assert "Removed restricted keys" in caplog.text
 
 
-async def test_create_ticket_503_with_retry_after_retried(zd_api, make_client, fake_time):
+async def test_create_ticket_503_with_retry_after_retried(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.post("/api/v2/tickets").mock(
         side_effect=[
             httpx.Response(503, headers={"Retry-After": "1"}),

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from app.zendesk import (
     JobFailed,
@@ -17,7 +18,7 @@ from app.zendesk import (
     Priority,
     RetrySettings,
 )
-from tests.integration.zendesk.zendesk_fakes import json_response
+from tests.integration.zendesk.zendesk_fakes import FakeTime, MakeClient, json_response
 
 pytestmark = pytest.mark.anyio
 
@@ -94,8 +95,8 @@ def updates(n: int) -> list[dict[str, Any]]:
 
 
 async def test_update_many_250_updates_three_jobs_with_per_ticket_failures(
-    zd_api, make_client, fake_time
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     fake = FakeJobs(fail_ticket=7, drop_ticket=205, polls_before_done=2)
     submit = zd_api.put("/api/v2/tickets/update_many").mock(side_effect=fake.submit)
     poll = zd_api.get(path__regex=JOB_PATH.pattern).mock(side_effect=fake.status)
@@ -114,7 +115,9 @@ async def test_update_many_250_updates_three_jobs_with_per_ticket_failures(
     assert fake_time.sleeps  # polled with the injected sleep, never a blocking one
 
 
-async def test_update_many_in_flight_limit_caps_concurrent_jobs(zd_api, make_client):
+async def test_update_many_in_flight_limit_caps_concurrent_jobs(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     fake = FakeJobs(polls_before_done=3)
     zd_api.put("/api/v2/tickets/update_many").mock(side_effect=fake.submit)
     zd_api.get(path__regex=JOB_PATH.pattern).mock(side_effect=fake.status)
@@ -125,7 +128,9 @@ async def test_update_many_in_flight_limit_caps_concurrent_jobs(zd_api, make_cli
     assert fake.max_running == 2
 
 
-async def test_update_many_too_many_jobs_waits_then_resubmits(zd_api, make_client, fake_time):
+async def test_update_many_too_many_jobs_waits_then_resubmits(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     fake = FakeJobs()
     too_many = json_response(
         429,
@@ -136,7 +141,10 @@ async def test_update_many_too_many_jobs_waits_then_resubmits(zd_api, make_clien
         },
         **{"zendesk-ratelimit-inflight-jobs": "total=30; remaining=0; resets=15"},
     )
-    submit = zd_api.put("/api/v2/tickets/update_many").mock(side_effect=[too_many, fake.submit])
+    # respx calls a callable found in a side-effect list; its type hints leave that out.
+    submit = zd_api.put("/api/v2/tickets/update_many").mock(
+        side_effect=[too_many, fake.submit]  # type: ignore[list-item]
+    )
     zd_api.get(path__regex=JOB_PATH.pattern).mock(side_effect=fake.status)
     async with make_client() as zd:
         results = await zd.update_many(updates(3))
@@ -147,11 +155,12 @@ async def test_update_many_too_many_jobs_waits_then_resubmits(zd_api, make_clien
 
 
 async def test_update_many_too_many_jobs_without_reset_waits_configured_time(
-    zd_api, make_client, fake_time
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     fake = FakeJobs()
     zd_api.put("/api/v2/tickets/update_many").mock(
-        side_effect=[json_response(429, {"error": "TooManyJobs"}), fake.submit]
+        # respx calls a callable found in a side-effect list; its type hints leave that out.
+        side_effect=[json_response(429, {"error": "TooManyJobs"}), fake.submit]  # type: ignore[list-item]
     )
     zd_api.get(path__regex=JOB_PATH.pattern).mock(side_effect=fake.status)
     async with make_client(retry=RetrySettings(too_many_jobs_wait=12.0)) as zd:
@@ -159,12 +168,14 @@ async def test_update_many_too_many_jobs_without_reset_waits_configured_time(
     assert fake_time.sleeps[0] == 12.0
 
 
-async def test_update_many_job_failed_raises_with_completed_chunks(zd_api, make_client):
-    def submit(request):
+async def test_update_many_job_failed_raises_with_completed_chunks(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
+    def submit(request: httpx.Request) -> httpx.Response:
         first_id = json.loads(request.content)["tickets"][0]["id"]
         return json_response(200, {"job_status": {"id": f"j{first_id}", "status": "queued"}})
 
-    def status(request, job_id):
+    def status(request: httpx.Request, job_id: str) -> httpx.Response:
         if job_id == "j101":
             return json_response(
                 200, {"job_status": {"id": job_id, "status": "failed", "message": "boom"}}
@@ -191,7 +202,9 @@ async def test_update_many_job_failed_raises_with_completed_chunks(zd_api, make_
     assert [r.ticket_id for r in caught.value.completed] == list(range(1, 101))
 
 
-async def test_update_many_job_vanished_raises_job_vanished(zd_api, make_client):
+async def test_update_many_job_vanished_raises_job_vanished(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.put("/api/v2/tickets/update_many").mock(
         return_value=json_response(200, {"job_status": {"id": "gone", "status": "queued"}})
     )
@@ -203,7 +216,9 @@ async def test_update_many_job_vanished_raises_job_vanished(zd_api, make_client)
             await zd.update_many(updates(2))
 
 
-async def test_update_many_job_never_finishing_raises_timed_out(zd_api, make_client):
+async def test_update_many_job_never_finishing_raises_timed_out(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.put("/api/v2/tickets/update_many").mock(
         return_value=json_response(200, {"job_status": {"id": "slow", "status": "queued"}})
     )
@@ -216,7 +231,9 @@ async def test_update_many_job_never_finishing_raises_timed_out(zd_api, make_cli
             await zd.update_many(updates(1))
 
 
-async def test_update_many_refused_chunk_returns_failed_results(zd_api, make_client):
+async def test_update_many_refused_chunk_returns_failed_results(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.put("/api/v2/tickets/update_many").mock(
         return_value=json_response(
             422, {"error": "RecordInvalid", "description": "updated_stamp missing"}
@@ -232,13 +249,15 @@ async def test_update_many_refused_chunk_returns_failed_results(zd_api, make_cli
     assert "RecordInvalid" in (results[0].details or "")
 
 
-async def test_update_many_update_without_id_raises_value_error(make_client):
+async def test_update_many_update_without_id_raises_value_error(make_client: MakeClient) -> None:
     async with make_client() as zd:
         with pytest.raises(ValueError, match="id"):
             await zd.update_many([{"status": "open"}])
 
 
-async def test_merge_job_completed_returns_success(zd_api, make_client, fake_time):
+async def test_merge_job_completed_returns_success(
+    zd_api: respx.MockRouter, make_client: MakeClient, fake_time: FakeTime
+) -> None:
     route = zd_api.post("/api/v2/tickets/10/merge").mock(
         return_value=json_response(200, {"job_status": {"id": "m1", "status": "queued"}})
     )
@@ -267,7 +286,9 @@ async def test_merge_job_completed_returns_success(zd_api, make_client, fake_tim
     assert fake_time.sleeps == [1.0]
 
 
-async def test_merge_job_result_error_returns_failed_result(zd_api, make_client):
+async def test_merge_job_result_error_returns_failed_result(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.post("/api/v2/tickets/10/merge").mock(
         return_value=json_response(
             200,
@@ -292,7 +313,9 @@ async def test_merge_job_result_error_returns_failed_result(zd_api, make_client)
     assert result.error == "TicketMergeFailed"
 
 
-async def test_merge_job_failed_raises_job_failed(zd_api, make_client):
+async def test_merge_job_failed_raises_job_failed(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.post("/api/v2/tickets/10/merge").mock(
         return_value=json_response(200, {"job_status": {"id": "m3", "status": "queued"}})
     )
@@ -304,7 +327,9 @@ async def test_merge_job_failed_raises_job_failed(zd_api, make_client):
             await zd.merge(10, [11], priority=Priority.REPLAY)
 
 
-async def test_get_job_status_returns_job_status(zd_api, make_client):
+async def test_get_job_status_returns_job_status(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get("/api/v2/job_statuses/abc").mock(
         return_value=json_response(
             200, {"job_status": {"id": "abc", "status": "working", "progress": 3, "total": 10}}

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from app.zendesk import MalformedResponse, macro_changes
-from tests.integration.zendesk.zendesk_fakes import json_response, ticket
+from tests.integration.zendesk.zendesk_fakes import MakeClient, json_response, ticket
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +21,9 @@ def sent_json(route: Any) -> Any:
     return json.loads(route.calls.last.request.content)
 
 
-async def test_get_ticket_include_sideloads_returns_whole_body(zd_api, make_client):
+async def test_get_ticket_include_sideloads_returns_whole_body(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.get("/api/v2/tickets/5").mock(
         return_value=json_response(200, {"ticket": ticket(5), "users": [{"id": 9}]})
     )
@@ -30,8 +33,10 @@ async def test_get_ticket_include_sideloads_returns_whole_body(zd_api, make_clie
     assert route.calls.last.request.url.params["include"] == "users,groups"
 
 
-async def test_show_many_250_ids_chunked_into_3_requests(zd_api, make_client):
-    def answer(request):
+async def test_show_many_250_ids_chunked_into_3_requests(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
         ids = [int(i) for i in request.url.params["ids"].split(",")]
         return json_response(200, {"tickets": [ticket(i) for i in ids]})
 
@@ -43,7 +48,9 @@ async def test_show_many_250_ids_chunked_into_3_requests(zd_api, make_client):
     assert sizes == [100, 100, 50]
 
 
-async def test_create_ticket_posts_ticket_returns_body(zd_api, make_client):
+async def test_create_ticket_posts_ticket_returns_body(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.post("/api/v2/tickets").mock(
         return_value=json_response(201, {"ticket": ticket(11), "audit": {"id": 1}})
     )
@@ -53,7 +60,9 @@ async def test_create_ticket_posts_ticket_returns_body(zd_api, make_client):
     assert sent_json(route) == {"ticket": {"subject": "Dispute", "comment": {"body": "hi"}}}
 
 
-async def test_update_ticket_sends_safe_update_and_stamp_returns_audit(zd_api, make_client):
+async def test_update_ticket_sends_safe_update_and_stamp_returns_audit(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     route = zd_api.put("/api/v2/tickets/5").mock(
         return_value=json_response(
             200, {"ticket": ticket(5, group_id=7), "audit": {"events": [{"type": "Change"}]}}
@@ -68,20 +77,22 @@ async def test_update_ticket_sends_safe_update_and_stamp_returns_audit(zd_api, m
     assert route.calls.last.request.headers["Content-Type"] == "application/json"
 
 
-async def test_update_ticket_empty_stamp_raises_value_error(make_client):
+async def test_update_ticket_empty_stamp_raises_value_error(make_client: MakeClient) -> None:
     async with make_client() as zd:
         with pytest.raises(ValueError, match="updated_stamp"):
             await zd.update_ticket(5, {"status": "open"}, updated_stamp="")
 
 
-async def test_list_comments_cursor_pagination_follows_three_pages(zd_api, make_client):
+async def test_list_comments_cursor_pagination_follows_three_pages(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     pages = {
         None: ([{"id": 1}, {"id": 2}], True, "c1"),
         "c1": ([{"id": 3}], True, "c2"),
         "c2": ([{"id": 4}], False, None),
     }
 
-    def answer(request):
+    def answer(request: httpx.Request) -> httpx.Response:
         assert request.url.params["page[size]"] == "100"
         comments, more, after = pages[request.url.params.get("page[after]")]
         return json_response(
@@ -95,7 +106,9 @@ async def test_list_comments_cursor_pagination_follows_three_pages(zd_api, make_
     assert route.call_count == 3
 
 
-async def test_list_audits_single_page_returns_audits(zd_api, make_client):
+async def test_list_audits_single_page_returns_audits(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get("/api/v2/tickets/5/audits").mock(
         return_value=json_response(
             200,
@@ -109,7 +122,9 @@ async def test_list_audits_single_page_returns_audits(zd_api, make_client):
         assert await zd.list_audits(5) == [{"id": 1, "events": []}]
 
 
-async def test_paginate_offset_next_page_followed(zd_api, make_client):
+async def test_paginate_offset_next_page_followed(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     first = zd_api.get("/api/v2/ticket_fields", params={"page[size]": "100"}).mock(
         return_value=json_response(
             200,
@@ -128,7 +143,9 @@ async def test_paginate_offset_next_page_followed(zd_api, make_client):
     assert first.call_count == second.call_count == 1
 
 
-async def test_paginate_repeated_cursor_raises_malformed_response(zd_api, make_client):
+async def test_paginate_repeated_cursor_raises_malformed_response(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     zd_api.get("/api/v2/groups").mock(
         return_value=json_response(
             200, {"groups": [{"id": 1}], "meta": {"has_more": True, "after_cursor": "same"}}
@@ -144,8 +161,8 @@ async def test_paginate_repeated_cursor_raises_malformed_response(zd_api, make_c
     [("add_tags", "PUT"), ("remove_tags", "DELETE"), ("set_tags", "POST")],
 )
 async def test_tags_method_uses_documented_verb_with_safe_update(
-    zd_api, make_client, method_name, http_method
-):
+    zd_api: respx.MockRouter, make_client: MakeClient, method_name: str, http_method: str
+) -> None:
     route = zd_api.route(method=http_method, path="/api/v2/tickets/5/tags").mock(
         return_value=json_response(200, {"tags": ["a", "b"]})
     )
@@ -155,7 +172,9 @@ async def test_tags_method_uses_documented_verb_with_safe_update(
     assert sent_json(route) == {"tags": ["a"], "safe_update": True, "updated_stamp": STAMP}
 
 
-async def test_tags_409_raises_conflict_not_retried(zd_api, make_client):
+async def test_tags_409_raises_conflict_not_retried(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     from app.zendesk import Conflict
 
     route = zd_api.put("/api/v2/tickets/5/tags").mock(return_value=httpx.Response(409))
@@ -165,7 +184,9 @@ async def test_tags_409_raises_conflict_not_retried(zd_api, make_client):
     assert route.call_count == 1
 
 
-async def test_apply_macro_fields_dict_mapped_to_custom_fields(zd_api, make_client):
+async def test_apply_macro_fields_dict_mapped_to_custom_fields(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     result = {
         "result": {
             "ticket": {
@@ -199,8 +220,8 @@ async def test_apply_macro_fields_dict_mapped_to_custom_fields(zd_api, make_clie
 
 
 async def test_apply_macro_full_ticket_without_current_fetches_and_keeps_differences(
-    zd_api, make_client
-):
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
     before = ticket(
         5,
         subject="Refund",
@@ -239,7 +260,9 @@ async def test_apply_macro_full_ticket_without_current_fetches_and_keeps_differe
         {"1": "a", "2": ["x", "y"]},
     ],
 )
-def test_macro_changes_fields_list_or_mapping_become_custom_fields(fields):
+def test_macro_changes_fields_list_or_mapping_become_custom_fields(
+    fields: list[dict[str, Any]] | dict[str, Any],
+) -> None:
     changes = macro_changes({"ticket": {"fields": fields}}, 7)
     assert changes == {
         "custom_fields": [{"id": 1, "value": "a"}, {"id": 2, "value": ["x", "y"]}],
@@ -247,15 +270,17 @@ def test_macro_changes_fields_list_or_mapping_become_custom_fields(fields):
     }
 
 
-def test_macro_changes_tag_only_macro_keeps_tags_and_macro_id():
+def test_macro_changes_tag_only_macro_keeps_tags_and_macro_id() -> None:
     changes = macro_changes(
         {"ticket": {"tags": ["cs_mediation_ticket"], "comment": {"body": "", "public": False}}}, 8
     )
     assert changes == {"tags": ["cs_mediation_ticket"], "macro_id": 8}
 
 
-async def test_paginate_params_kept_across_pages(zd_api, make_client):
-    def answer(request):
+async def test_paginate_params_kept_across_pages(
+    zd_api: respx.MockRouter, make_client: MakeClient
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
         assert request.url.params["sort_by"] == "created_at"
         after = request.url.params.get("page[after]")
         meta = {"has_more": after is None, "after_cursor": None if after else "n"}

@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from app.zendesk import ZendeskClient
+
 BASE = "https://acme.zendesk.com"
 API = BASE + "/api/v2"
+
+# The `make_client` fixture: builds a client on fake time, keyword arguments override.
+MakeClient = Callable[..., ZendeskClient]
 
 
 class FakeTime:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+
+from app.routing import Policy
 
 from .factories import CASE_FIELDS, Contains, case, check, facts_factory, paid, run
 
@@ -99,5 +102,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, CASES)
-def test_arbitration(quote, facts, expect, now, policy):
+def test_arbitration(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)

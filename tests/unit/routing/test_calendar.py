@@ -24,7 +24,7 @@ D = dt.date
     ],
     ids=["issue_example", "leap_2024", "non_leap_2023", "from_leap_day", "new_year", "future"],
 )
-def test_elapsed_calendar_days(since, now, days):
+def test_elapsed_calendar_days(since: dt.date, now: dt.date, days: int) -> None:
     assert elapsed_days(since, now) == days
 
 
@@ -33,12 +33,12 @@ def test_elapsed_calendar_days(since, now, days):
     [(30, 30, True), (31, 30, False), (7, 7, True), (8, 7, False), (0, 7, True), (-1, 7, True)],
     ids=["30_of_30", "31_of_30", "7_of_7", "8_of_7", "same_day", "future"],
 )
-def test_within_is_inclusive(days, window, inside):
+def test_within_is_inclusive(days: int, window: int, inside: bool) -> None:
     now = D(2024, 6, 12)
     assert within(now - dt.timedelta(days=days), now, window) is inside
 
 
-def test_describe_in_agent_words():
+def test_describe_in_agent_words() -> None:
     assert describe("last qualifying payment", D(2024, 5, 13), D(2024, 6, 12), 30) == (
         "last qualifying payment 2024-05-13 is 30 calendar days before 2024-06-12; window is 30"
     )
@@ -71,22 +71,22 @@ US = BusinessCalendar("US")
         "leap_day",
     ],
 )
-def test_us_business_days(start, count, expected):
+def test_us_business_days(start: dt.date, count: int, expected: dt.date) -> None:
     assert US.add_business_days(start, count) == expected
 
 
-def test_country_is_a_setting():
+def test_country_is_a_setting() -> None:
     uk = BusinessCalendar("GB")
     assert uk.add_business_days(D(2024, 12, 23), 3) == D(2024, 12, 30)  # Christmas + Boxing Day
     assert uk.is_business_day(D(2024, 8, 26))
     assert not BusinessCalendar("GB", "ENG").is_business_day(D(2024, 8, 26))  # England only
 
 
-def test_unknown_country_fails():
+def test_unknown_country_fails() -> None:
     with pytest.raises(NotImplementedError):
         BusinessCalendar("XX")
 
 
-def test_add_days_by_kind():
+def test_add_days_by_kind() -> None:
     assert US.add_days(D(2024, 7, 3), 4, "calendar") == D(2024, 7, 7)
     assert US.add_days(D(2024, 7, 3), 4, "business") == D(2024, 7, 10)

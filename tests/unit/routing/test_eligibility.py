@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.routing import Policy
+
 from .factories import (
     CASE_FIELDS,
     NOW,
@@ -542,16 +544,20 @@ FL_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, WINDOW_CASES + KIND_CASES + ESCROW_CASES + DIRECT_CASES)
-def test_mediation_eligibility(quote, facts, expect, now, policy):
+def test_mediation_eligibility(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
 @pytest.mark.parametrize(CASE_FIELDS, FP_CLIENT_CASES + REFUND_CASES + FL_CASES)
-def test_october_2023_fixed_price_rules(quote, facts, expect, now, policy):
+def test_october_2023_fixed_price_rules(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
-def test_window_explanation_counts_calendar_days():
+def test_window_explanation_counts_calendar_days() -> None:
     decision = run(make(contract__payments=paid(30)), now=NOW)
     assert decision.eligibility.explanation == (
         "last qualifying payment 2024-05-13 is 30 calendar days before 2024-06-12; window is 30"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+
+from app.routing import Policy
 
 from .factories import (
     CASE_FIELDS,
@@ -75,11 +80,13 @@ TYPE_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, CHANNEL_CASES + STATUS_CASES + TYPE_CASES)
-def test_escalation_mechanics(quote, facts, expect, now, policy):
+def test_escalation_mechanics(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
-def test_dispute_form_and_fields():
+def test_dispute_form_and_fields() -> None:
     """'change Form to "Dispute Ticket Form - Escalate from CS"', 'Dispute Ticket Process ...
     must contain the value Escalate to Mediation', 'Contract ID, Client Username, and FL
     Username', '"No further task" is selected under the Task to Accomplish drop-down'."""
@@ -97,7 +104,7 @@ def test_dispute_form_and_fields():
     }
 
 
-def test_assigned_to_group_not_person():
+def test_assigned_to_group_not_person() -> None:
     """'Always reassign to the Mediation group, in general. A specific team member will claim
     it after.'"""
     data = dumped(run(make()))
@@ -105,7 +112,7 @@ def test_assigned_to_group_not_person():
     assert not any("assignee" in key for key in data)
 
 
-def test_decision_has_every_design_key():
+def test_decision_has_every_design_key() -> None:
     data = dumped(run(make()))
     design = {
         "ticket_id",
@@ -126,7 +133,7 @@ def test_decision_has_every_design_key():
     assert data["ticket_id"] == TICKET_ID
 
 
-def test_tags_mark_routed_and_path_and_drop_stale_service_tags():
+def test_tags_mark_routed_and_path_and_drop_stale_service_tags() -> None:
     facts = make(
         ticket__tags=["vip", "triage_routed", "triage_path_needs_info", "triage_needs_info"]
     )
@@ -135,19 +142,19 @@ def test_tags_mark_routed_and_path_and_drop_stale_service_tags():
     assert tags.remove == ["triage_path_needs_info", "triage_needs_info"]
 
 
-def test_needs_info_tags():
+def test_needs_info_tags() -> None:
     tags = run(make(contract__id=None)).tags
     assert tags.add == ["triage_routed", "triage_path_needs_info", "triage_needs_info"]
 
 
-def test_closed_ticket_is_left_alone():
+def test_closed_ticket_is_left_alone() -> None:
     """Zendesk refuses updates to closed tickets: no tags, no notes, no routing."""
     decision = run(make(ticket__status="CLOSED"))
     assert decision.path == "ticket_closed"
     assert (decision.queue, decision.notes, decision.tags.add) == (None, [], [])
 
 
-def test_no_dispute_form_off_the_escalation_path():
+def test_no_dispute_form_off_the_escalation_path() -> None:
     decision = run(make(contract__payments=paid(40)))
     assert (decision.form, decision.fields, decision.macro) == (None, {}, None)
 
@@ -163,7 +170,7 @@ def test_no_dispute_form_off_the_escalation_path():
         "Mediation T2",
     ],
 )
-def test_ticket_in_a_mediation_queue_is_left_to_mediation(group):
+def test_ticket_in_a_mediation_queue_is_left_to_mediation(group: str) -> None:
     """ "The following queues are monitored by the Mediation Team": once a ticket is
     there, a later event (even past the 30-day window) must not route it away."""
     late = make(ticket__group=group, contract__payments=[{"date": "2024-01-02", "kind": "hourly"}])
@@ -178,6 +185,6 @@ def test_ticket_in_a_mediation_queue_is_left_to_mediation(group):
     assert decision.merge == "blocked"
 
 
-def test_ticket_in_a_non_mediation_queue_is_routed():
+def test_ticket_in_a_non_mediation_queue_is_routed() -> None:
     decision = run(make(ticket__group="Customer Support"))
     assert decision.path != "owned_by_mediation"

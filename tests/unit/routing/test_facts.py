@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -60,33 +62,33 @@ from app.routing.facts import Badge, Channel, ContractType, Segment, TicketStatu
         "string_ticket_id",
     ],
 )
-def test_lenient_values(payload, path, expected):
+def test_lenient_values(payload: dict[str, Any], path: tuple[str, str], expected: object) -> None:
     facts = TicketFacts.model_validate(payload)
     value = getattr(getattr(facts, path[0]), path[1])
     assert value == expected
 
 
-def test_only_ticket_id_required():
+def test_only_ticket_id_required() -> None:
     facts = TicketFacts.model_validate({"ticket": {"id": 7}})
     assert facts.contract is None and facts.inquiry is None
 
 
-def test_ticket_id_required():
+def test_ticket_id_required() -> None:
     with pytest.raises(ValidationError):
         TicketFacts.model_validate({"ticket": {}})
 
 
-def test_extra_keys_ignored():
+def test_extra_keys_ignored() -> None:
     facts = TicketFacts.model_validate({"ticket": {"id": 1, "priority": "high"}, "nonsense": True})
     assert not hasattr(facts, "nonsense")
 
 
-def test_unknown_enum_value_rejected():
+def test_unknown_enum_value_rejected() -> None:
     with pytest.raises(ValidationError):
         TicketFacts.model_validate({"ticket": {"id": 1}, "client": {"segment": "Galactic"}})
 
 
-def test_round_trip_json():
+def test_round_trip_json() -> None:
     payload = {
         "ticket": {"id": 5, "status": "new", "channel": "web"},
         "contract": {"payments": [{"date": "2024-05-13", "kind": "hourly", "amount": "250.00"}]},

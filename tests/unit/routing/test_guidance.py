@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+
+from app.routing import Policy
 
 from .factories import (
     CASE_FIELDS,
@@ -133,7 +136,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, CASES)
-def test_reply_guidance(quote, facts, expect, now, policy):
+def test_reply_guidance(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
@@ -154,7 +159,7 @@ def test_reply_guidance(quote, facts, expect, now, policy):
     ],
     ids=lambda f: "_".join(str(k) for k in f),
 )
-def test_every_path_gives_the_agent_something_to_say(facts):
+def test_every_path_gives_the_agent_something_to_say(facts: dict[str, Any]) -> None:
     decision = run(make(**facts))
     assert decision.reply_guidance
     assert all(line.strip() and "None" not in line for line in decision.reply_guidance)

@@ -45,15 +45,15 @@ T1 = "Mediation_Tier_1_CX420"
         "no_queue",
     ],
 )
-def test_violations(queue, eligible, path, ok):
+def test_violations(queue: str | None, eligible: bool | None, path: Path, ok: bool) -> None:
     assert (violations(default_policy(), queue, eligible, path) == []) is ok
 
 
-def test_already_with_mediation_paths_are_exactly_the_playbooks():
+def test_already_with_mediation_paths_are_exactly_the_playbooks() -> None:
     assert ALREADY_WITH_MEDIATION == {Path.WITH_MEDIATION_REASSIGN, Path.SUSPENDED_ACCOUNT_REVIEW}
 
 
-def test_guard_replaces_a_breaking_outcome():
+def test_guard_replaces_a_breaking_outcome() -> None:
     ctx = Context(facts=facts_factory()(), policy=default_policy(), now=NOW)
     bad = Outcome(
         Path.MEDIATION_ESCALATION,
@@ -65,7 +65,7 @@ def test_guard_replaces_a_breaking_outcome():
     assert ctx.trace.steps[-1].step == "invariant"
 
 
-def test_guard_keeps_a_good_outcome():
+def test_guard_keeps_a_good_outcome() -> None:
     ctx = Context(facts=facts_factory()(), policy=default_policy(), now=NOW)
     good = Outcome(
         Path.MEDIATION_ESCALATION, eligibility=Eligibility(True, "within_30_days", "x"), queue=T1

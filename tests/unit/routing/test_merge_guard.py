@@ -3,7 +3,12 @@ Tag-only macro instead'."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+
+from app.routing import Policy
 
 from .factories import (
     CASE_FIELDS,
@@ -76,7 +81,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, CASES)
-def test_merge_guard(quote, facts, expect, now, policy):
+def test_merge_guard(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
@@ -92,5 +99,7 @@ def test_merge_guard(quote, facts, expect, now, policy):
     ],
     ids=["escalated_ticket_blocked", "retention_ticket_unflagged", "case_with_mediation_blocked"],
 )
-def test_every_decision_says_whether_merging_is_safe(facts, merge):
+def test_every_decision_says_whether_merging_is_safe(
+    facts: dict[str, Any], merge: str | None
+) -> None:
     assert run(make(**facts)).merge == merge

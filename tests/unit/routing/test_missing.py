@@ -3,7 +3,12 @@ Mediation."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+
+from app.routing import Policy
 
 from .factories import CASE_FIELDS, DROP, Contains, case, check, facts_factory, paid, run
 
@@ -107,11 +112,13 @@ MISSING_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, MISSING_CASES)
-def test_missing_facts(quote, facts, expect, now, policy):
+def test_missing_facts(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
-def test_only_a_ticket_id_is_enough():
+def test_only_a_ticket_id_is_enough() -> None:
     from app.routing import TicketFacts
 
     decision = run(TicketFacts.model_validate({"ticket": {"id": 1}}))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+
+from app.routing import Policy
 
 from .factories import (
     CASE_FIELDS,
@@ -41,7 +46,9 @@ TEAM_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, TEAM_CASES)
-def test_team_of_the_note(quote, facts, expect, now, policy):
+def test_team_of_the_note(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
@@ -103,7 +110,7 @@ def test_forwarding_note_without_profile_says_so() -> None:
     )
 
 
-def test_client_retention_note_without_rt_link():
+def test_client_retention_note_without_rt_link() -> None:
     decision = run(facts_factory()(contract__payments=paid(40)))
     assert decision.notes[0].body.splitlines()[-1] == "Related RT: none on file"
 

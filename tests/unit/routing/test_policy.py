@@ -32,7 +32,7 @@ def insert_after(tmp_path: Path, anchor: str, extra: str) -> tuple[Path, int]:
     return path, index + 2
 
 
-def test_default_policy_loads_and_is_stamped_with_its_hash():
+def test_default_policy_loads_and_is_stamped_with_its_hash() -> None:
     policy = load_policy(default_policy_path())
     digest = hashlib.sha256(default_policy_path().read_bytes()).hexdigest()
     assert policy.version == f"sha256:{digest}"
@@ -40,12 +40,12 @@ def test_default_policy_loads_and_is_stamped_with_its_hash():
     assert policy.name == "cs-mediation-playbook"
 
 
-def test_default_policy_path_is_inside_the_package():
+def test_default_policy_path_is_inside_the_package() -> None:
     assert default_policy_path().name == "default_policy.yaml"
     assert default_policy_path().parent.name == "routing"
 
 
-def test_version_changes_when_content_changes(tmp_path):
+def test_version_changes_when_content_changes(tmp_path: Path) -> None:
     first = tmp_path / "a.yaml"
     first.write_text(SOURCE)
     second = tmp_path / "b.yaml"
@@ -54,13 +54,13 @@ def test_version_changes_when_content_changes(tmp_path):
     assert load_policy(second).version != load_policy(first).version
 
 
-def test_policy_is_frozen():
+def test_policy_is_frozen() -> None:
     policy = load_policy(default_policy_path())
     with pytest.raises(ValueError):
         policy.name = "other"  # type: ignore[misc]
 
 
-def test_contract_attributes():
+def test_contract_attributes() -> None:
     """docs/contracts.md: the attributes other packages code against."""
     policy = load_policy(default_policy_path())
     assert isinstance(policy, Policy)
@@ -84,7 +84,7 @@ def test_contract_attributes():
     assert not policy.owns_tag("vip")
 
 
-def test_zendesk_names_match_the_sandbox_seed():
+def test_zendesk_names_match_the_sandbox_seed() -> None:
     names = load_policy(default_policy_path()).zendesk_names()
     assert set(names["groups"]) == {
         "Mediation_Tier_1_CX420",
@@ -186,7 +186,9 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("anchor", "replacement", "message"), INVALID)
-def test_invalid_policy_names_file_and_line(tmp_path, anchor, replacement, message):
+def test_invalid_policy_names_file_and_line(
+    tmp_path: Path, anchor: str, replacement: str, message: str
+) -> None:
     path, line = mutate(tmp_path, anchor.rstrip("\n"), replacement)
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
@@ -205,7 +207,7 @@ def test_invalid_policy_names_file_and_line(tmp_path, anchor, replacement, messa
     ],
     ids=["duplicate_key", "unknown_top_level_key", "version_is_not_configurable"],
 )
-def test_invalid_policy_extra_line(tmp_path, anchor, extra, message):
+def test_invalid_policy_extra_line(tmp_path: Path, anchor: str, extra: str, message: str) -> None:
     path, line = insert_after(tmp_path, anchor, extra)
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
@@ -213,7 +215,7 @@ def test_invalid_policy_extra_line(tmp_path, anchor, extra, message):
     assert message in caught.value.message
 
 
-def test_missing_template_is_reported_at_its_section(tmp_path):
+def test_missing_template_is_reported_at_its_section(tmp_path: Path) -> None:
     text = SOURCE.replace(
         "  merge_blocked: |\n    Do not merge", "  merge_blocker: |\n    Do not merge"
     )
@@ -226,7 +228,7 @@ def test_missing_template_is_reported_at_its_section(tmp_path):
     assert caught.value.line == text.splitlines().index("  merge_blocker: |") + 1
 
 
-def test_missing_file(tmp_path):
+def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
@@ -234,7 +236,7 @@ def test_missing_file(tmp_path):
     assert caught.value.line is None
 
 
-def test_document_must_be_a_mapping(tmp_path):
+def test_document_must_be_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "list.yaml"
     path.write_text("- a\n- b\n")
     with pytest.raises(PolicyError, match=r"list.yaml:1: a policy must be a YAML mapping"):

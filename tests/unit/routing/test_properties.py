@@ -292,7 +292,9 @@ def assert_invariants(decision: Decision, facts: TicketFacts, policy: Policy, no
 
 @settings(max_examples=400)
 @given(case=cases, policy=POLICIES)
-def test_decide_is_total_and_keeps_the_invariants(case, policy):
+def test_decide_is_total_and_keeps_the_invariants(
+    case: tuple[TicketFacts, dt.date], policy: Policy
+) -> None:
     facts, now = case
     decision = decide(facts, policy, now)
     assert_invariants(decision, facts, policy, now)
@@ -302,7 +304,7 @@ def test_decide_is_total_and_keeps_the_invariants(case, policy):
 
 
 @given(case=cases, policy=POLICIES)
-def test_decide_is_deterministic(case, policy):
+def test_decide_is_deterministic(case: tuple[TicketFacts, dt.date], policy: Policy) -> None:
     facts, now = case
     first = decide(facts, policy, now).model_dump(mode="json")
     again = decide(copy.deepcopy(facts), policy, now).model_dump(mode="json")
@@ -310,7 +312,9 @@ def test_decide_is_deterministic(case, policy):
 
 
 @given(case=cases)
-def test_notes_target_this_ticket_or_the_mediation_ticket_once_each(case):
+def test_notes_target_this_ticket_or_the_mediation_ticket_once_each(
+    case: tuple[TicketFacts, dt.date],
+) -> None:
     facts, now = case
     decision = decide(facts, default_policy(), now)
     targets = [note.ticket_id for note in decision.notes]
@@ -320,7 +324,7 @@ def test_notes_target_this_ticket_or_the_mediation_ticket_once_each(case):
 
 
 @given(case=cases)
-def test_every_routed_ticket_is_tagged(case):
+def test_every_routed_ticket_is_tagged(case: tuple[TicketFacts, dt.date]) -> None:
     facts, now = case
     decision = decide(facts, default_policy(), now)
     if decision.path not in ("ticket_closed", "owned_by_mediation"):  # hands off
@@ -329,7 +333,7 @@ def test_every_routed_ticket_is_tagged(case):
 
 
 @given(case=cases)
-def test_datetime_now_is_read_as_its_date(case):
+def test_datetime_now_is_read_as_its_date(case: tuple[TicketFacts, dt.date]) -> None:
     facts, now = case
     at_noon = dt.datetime.combine(now, dt.time(12, 0))
     assert decide(facts, default_policy(), at_noon) == decide(facts, default_policy(), now)
@@ -345,7 +349,9 @@ def friday_of(charged: dt.date) -> dt.date | None:
 
 @settings(max_examples=300)
 @given(case=cases, policy=POLICIES)
-def test_hours_inside_their_review_window_never_go_to_mediation(case, policy):
+def test_hours_inside_their_review_window_never_go_to_mediation(
+    case: tuple[TicketFacts, dt.date], policy: Policy
+) -> None:
     """'first check to see if filing an in-product dispute is possible'."""
     facts, now = case
     decision = decide(facts, policy, now)
@@ -369,7 +375,9 @@ def test_hours_inside_their_review_window_never_go_to_mediation(case, policy):
 
 @settings(max_examples=300)
 @given(case=cases, policy=POLICIES)
-def test_a_case_over_is_never_mediated_again(case, policy):
+def test_a_case_over_is_never_mediated_again(
+    case: tuple[TicketFacts, dt.date], policy: Policy
+) -> None:
     """'Why does the dispute team not mediate cases again?'"""
     facts, now = case
     decision = decide(facts, policy, now)

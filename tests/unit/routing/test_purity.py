@@ -26,7 +26,7 @@ IO = r"\bopen\(|\.read_bytes\(|\.read_text\(|\.write_"
 
 
 @pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))
-def test_module_has_no_clock_randomness_settings_or_network(module):
+def test_module_has_no_clock_randomness_settings_or_network(module: str) -> None:
     source = (PACKAGE / module).read_text()
     for kind, pattern in FORBIDDEN.items():
         assert not re.search(pattern, source), f"{module} uses {kind}"
@@ -34,7 +34,7 @@ def test_module_has_no_clock_randomness_settings_or_network(module):
         assert not re.search(IO, source), f"{module} does I/O"
 
 
-def test_decide_runs_with_files_and_network_disabled(monkeypatch):
+def test_decide_runs_with_files_and_network_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     facts = [
         facts_factory()(),
         facts_factory()(contract__payments=paid(40)),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 
-from app.routing import PolicyError
+from app.routing import Policy, PolicyError
 from app.routing.policy_loader import parse_policy
 
 from .factories import (
@@ -163,11 +166,13 @@ OTHER_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, SEGMENT_CASES + BADGE_CASES + OTHER_CASES)
-def test_queue_choice(quote, facts, expect, now, policy):
+def test_queue_choice(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
-def test_trace_says_why_not_hv():
+def test_trace_says_why_not_hv() -> None:
     decision = run(make(client__segment="VSB", freelancer__badge="none"))
     why_not = [s.why for s in decision.trace if s.step == "queue" and s.outcome == "not_chosen"]
     assert any(
@@ -177,7 +182,7 @@ def test_trace_says_why_not_hv():
     )
 
 
-def test_routing_to_mediation_t2_is_rejected_at_load():
+def test_routing_to_mediation_t2_is_rejected_at_load() -> None:
     """'*** Please do not route tickets to Mediation T2'."""
     data = policy_data()
     data["routes"]["high_value"] = "Mediation T2"
@@ -187,7 +192,7 @@ def test_routing_to_mediation_t2_is_rejected_at_load():
         parse_policy(yaml.safe_dump(data).encode(), "t2.yaml")
 
 
-def test_default_policy_marks_mediation_t2_unroutable():
+def test_default_policy_marks_mediation_t2_unroutable() -> None:
     from .factories import default_policy
 
     spec = default_policy().queues["Mediation T2"]

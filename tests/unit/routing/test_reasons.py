@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 
+from app.routing import Policy
 from app.routing.facts import DisputeReason
 
 from .factories import CASE_FIELDS, Contains, case, check, facts_factory, paid, run
@@ -88,11 +92,13 @@ REASON_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, ABUSIVE_CASES + REASON_CASES)
-def test_dispute_reasons(quote, facts, expect, now, policy):
+def test_dispute_reasons(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
-def test_all_reasons_ticked_once_in_order():
+def test_all_reasons_ticked_once_in_order() -> None:
     reasons = ["Missed Deadlines", "Manual Time", "Missed Deadlines"]
     decision = run(make(dispute__reasons=reasons))
     assert decision.fields["Dispute Reasons"] == ["Missed Deadlines", "Manual Time"]

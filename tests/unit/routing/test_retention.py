@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.routing import Policy
+
 from .factories import (
     CASE_FIELDS,
     MEDIATION_TICKET_ID,
@@ -342,16 +344,20 @@ NDF_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, WINDOW_CASES + FOLLOW_UP_CASES)
-def test_client_retention(quote, facts, expect, now, policy):
+def test_client_retention(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
 @pytest.mark.parametrize(CASE_FIELDS, ABUSE_CASES + NDF_CASES)
-def test_abuse_and_ndf(quote, facts, expect, now, policy):
+def test_abuse_and_ndf(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)
 
 
-def test_retention_note_has_summary_profile_contract_and_rt():
+def test_retention_note_has_summary_profile_contract_and_rt() -> None:
     """'Quick summary of the issue / OBO profile link / Contract ID number / Any RT link'."""
     decision = run(make(contract__payments=paid(40), related_rt_link="https://rt/7"))
     body = decision.notes[0].body
@@ -364,7 +370,7 @@ def test_retention_note_has_summary_profile_contract_and_rt():
         assert line in body
 
 
-def test_abuse_escalation_is_one_note_on_this_ticket():
+def test_abuse_escalation_is_one_note_on_this_ticket() -> None:
     decision = run(make(abuse__autoclicker=True))
     assert [n.ticket_id for n in decision.notes] == [TICKET_ID]
     assert (

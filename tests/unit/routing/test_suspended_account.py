@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+
+from app.routing import Policy
 
 from .factories import CASE_FIELDS, Contains, case, check, facts_factory, run
 
@@ -103,5 +108,7 @@ OTHER_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, SEGMENT_CASES + OTHER_CASES)
-def test_suspended_accounting_entity(quote, facts, expect, now, policy):
+def test_suspended_accounting_entity(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)

@@ -3,7 +3,12 @@ chargeback threats), and the different path when the Mediation ticket is solved.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+
+from app.routing import Policy
 
 from .factories import (
     CASE_FIELDS,
@@ -235,5 +240,7 @@ PAYMENT_CASES = [
 
 
 @pytest.mark.parametrize(CASE_FIELDS, FOLLOW_UP_CASES + CHANGE_CASES + PAYMENT_CASES)
-def test_cases_with_mediation(quote, facts, expect, now, policy):
+def test_cases_with_mediation(
+    quote: str, facts: dict[str, Any], expect: dict[str, Any], now: dt.date, policy: Policy | None
+) -> None:
     check(run(make(**facts), policy, now), expect)

@@ -1,6 +1,7 @@
 """Parsing of both payload kinds Zendesk posts, and refusals with clear messages."""
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -10,7 +11,7 @@ from app.webhooks.envelope import INVOCATION_HEADER, PayloadError, parse
 from app.webhooks.signature import TIMESTAMP_HEADER
 
 
-def body(obj) -> bytes:
+def body(obj: object) -> bytes:
     return json.dumps(obj).encode()
 
 
@@ -26,13 +27,13 @@ TICKET_EVENT = {
 }
 
 
-def test_parse_minimal_trigger_body():
+def test_parse_minimal_trigger_body() -> None:
     event = parse(body({"ticket_id": "123"}), {INVOCATION_HEADER: "8350205582"})
     assert (event.ticket_id, event.source, event.processable) == (123, "trigger", True)
     assert event.dedupe_key.startswith("sig:123:")
 
 
-def test_trigger_key_without_updated_at_is_signed_data_only():
+def test_trigger_key_without_updated_at_is_signed_data_only() -> None:
     """Signature timestamp + body hash (+ ticket): the unsigned invocation id plays no part."""
     stamped = {TIMESTAMP_HEADER: "2021-03-25T05:09:27Z"}
     keys = {
@@ -47,30 +48,30 @@ def test_trigger_key_without_updated_at_is_signed_data_only():
     assert key not in (later.dedupe_key, other_body.dedupe_key)
 
 
-def test_parse_trigger_with_updated_at_dedupes_on_ticket_state():
+def test_parse_trigger_with_updated_at_dedupes_on_ticket_state() -> None:
     event = parse(body({"ticket_id": 123, "updated_at": "2024-06-12T10:00:00Z"}), {})
     assert event.dedupe_key == "trg:123:2024-06-12T10:00:00Z"
 
 
-def test_parse_trigger_without_any_key_falls_back_to_body_hash():
+def test_parse_trigger_without_any_key_falls_back_to_body_hash() -> None:
     first = parse(body({"ticket_id": 7}), {})
     again = parse(body({"ticket_id": 7}), {})
     assert first.dedupe_key == again.dedupe_key and first.dedupe_key.startswith("sig:7:")
 
 
-def test_parse_ticket_event_string_ids_and_uppercase():
+def test_parse_ticket_event_string_ids_and_uppercase() -> None:
     event = parse(body(TICKET_EVENT), {})
     assert event.ticket_id == 5158
     assert event.source == "event_subscription" and event.processable
     assert event.dedupe_key == f"evt:{TICKET_EVENT['id']}"
 
 
-def test_parse_ticket_event_id_from_subject_when_detail_missing():
+def test_parse_ticket_event_id_from_subject_when_detail_missing() -> None:
     data = {k: v for k, v in TICKET_EVENT.items() if k != "detail"}
     assert parse(body(data), {}).ticket_id == 5158
 
 
-def test_parse_unknown_event_type_stored_not_processed():
+def test_parse_unknown_event_type_stored_not_processed() -> None:
     data = {"type": "zen:event-type:user.active_changed", "id": "u-1", "detail": {"id": "9"}}
     event = parse(body(data), {})
     assert event.processable is False and event.event_type.endswith("user.active_changed")
@@ -137,7 +138,7 @@ def test_parse_non_ticket_events_have_no_ticket_id() -> None:
         "deep-object",
     ],
 )
-def test_parse_refusals(raw, status, fragment):
+def test_parse_refusals(raw: bytes, status: int, fragment: str) -> None:
     with pytest.raises(PayloadError) as err:
         parse(raw, {})
     assert err.value.status == status
@@ -145,7 +146,7 @@ def test_parse_refusals(raw, status, fragment):
 
 
 @given(st.binary(max_size=2048))
-def test_parse_never_crashes_on_bytes(raw):
+def test_parse_never_crashes_on_bytes(raw: bytes) -> None:
     try:
         event = parse(raw, {})
     except PayloadError as err:
@@ -168,7 +169,7 @@ json_values = st.recursive(
         st.sampled_from(["ticket_id", "type", "id", "detail", "subject", "updated_at"]), json_values
     )
 )
-def test_parse_never_crashes_on_json_objects(obj):
+def test_parse_never_crashes_on_json_objects(obj: dict[str, Any]) -> None:
     try:
         parse(body(obj), {})
     except PayloadError as err:

@@ -43,7 +43,7 @@ def check(
     verify(hdrs, body, list(secrets), now=now, tolerance_seconds=300)
 
 
-def test_sign_matches_openssl_vector():
+def test_sign_matches_openssl_vector() -> None:
     expected = subprocess.run(
         ["openssl", "dgst", "-sha256", "-hmac", ZENDESK_TEST_SECRET, "-binary"],
         input=STAMP.encode() + BODY,
@@ -53,26 +53,26 @@ def test_sign_matches_openssl_vector():
     assert sign(ZENDESK_TEST_SECRET, STAMP, BODY) == base64.b64encode(expected).decode()
 
 
-def test_verify_known_vector_accepted():
+def test_verify_known_vector_accepted() -> None:
     sig = independent_signature(ZENDESK_TEST_SECRET, STAMP, BODY)
     check(headers(sig), secrets=[ZENDESK_TEST_SECRET])
 
 
-def test_verify_hex_digest_refused():
+def test_verify_hex_digest_refused() -> None:
     hexdigest = hmac.new(b"current", STAMP.encode() + BODY, hashlib.sha256).hexdigest()
     with pytest.raises(SignatureError) as err:
         check(headers(hexdigest))
     assert err.value.check == "bad_signature"
 
 
-def test_verify_wrong_secret_refused():
+def test_verify_wrong_secret_refused() -> None:
     with pytest.raises(SignatureError) as err:
         check(headers(independent_signature("other", STAMP, BODY)))
     assert err.value.check == "bad_signature"
     assert "other" not in err.value.message and "current" not in err.value.message
 
 
-def test_verify_previous_secret_accepted_during_rotation():
+def test_verify_previous_secret_accepted_during_rotation() -> None:
     check(headers(independent_signature("previous", STAMP, BODY)), secrets=["current", "previous"])
 
 
@@ -81,13 +81,13 @@ def test_verify_previous_secret_accepted_during_rotation():
     [BODY.replace(b"5100001", b"5100002"), BODY + b" ", BODY[:-1], b""],
     ids=["changed-id", "trailing-space", "truncated", "emptied"],
 )
-def test_verify_tampered_body_refused(tampered):
+def test_verify_tampered_body_refused(tampered: bytes) -> None:
     with pytest.raises(SignatureError) as err:
         check(headers(independent_signature("current", STAMP, BODY)), body=tampered)
     assert err.value.check == "bad_signature"
 
 
-def test_verify_empty_body_signed_as_empty_accepted():
+def test_verify_empty_body_signed_as_empty_accepted() -> None:
     check(headers(independent_signature("current", STAMP, b"")), body=b"")
 
 
@@ -103,7 +103,7 @@ def test_verify_empty_body_signed_as_empty_accepted():
     ],
     ids=["5-min-old", "5-min-1s-old", "5-min-ahead", "5-min-1s-ahead", "hours-old", "future"],
 )
-def test_verify_timestamp_window(offset, outcome):
+def test_verify_timestamp_window(offset: timedelta, outcome: str) -> None:
     stamp = (NOW + offset).strftime("%Y-%m-%dT%H:%M:%SZ")
     hdrs = headers(independent_signature("current", stamp, BODY), stamp)
     if outcome == "ok":
@@ -124,17 +124,17 @@ def test_verify_timestamp_window(offset, outcome):
     ],
     ids=["no-signature", "no-timestamp", "garbage-timestamp", "no-headers"],
 )
-def test_verify_missing_or_bad_headers(hdrs, code):
+def test_verify_missing_or_bad_headers(hdrs: dict[str, str], code: str) -> None:
     with pytest.raises(SignatureError) as err:
         check(hdrs)
     assert err.value.check == code
 
 
-def test_verify_uses_constant_time_compare(monkeypatch):
-    calls = []
+def test_verify_uses_constant_time_compare(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
-    def spy(a, b):
+    def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
@@ -144,7 +144,7 @@ def test_verify_uses_constant_time_compare(monkeypatch):
 
 
 @given(body=st.binary(max_size=512), flip=st.integers(min_value=0, max_value=511))
-def test_verify_any_altered_body_refused(body, flip):
+def test_verify_any_altered_body_refused(body: bytes, flip: int) -> None:
     sig = independent_signature("current", STAMP, body)
     altered = bytearray(body or b"\x00")
     altered[flip % len(altered)] ^= 0x01
@@ -153,6 +153,6 @@ def test_verify_any_altered_body_refused(body, flip):
 
 
 @given(sig=st.text(max_size=80), stamp=st.text(max_size=40), body=st.binary(max_size=256))
-def test_verify_never_crashes_and_never_accepts_garbage(sig, stamp, body):
+def test_verify_never_crashes_and_never_accepts_garbage(sig: str, stamp: str, body: bytes) -> None:
     with pytest.raises(SignatureError):
         check({SIGNATURE_HEADER: sig, TIMESTAMP_HEADER: stamp}, body=body)

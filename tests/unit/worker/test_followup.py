@@ -3,7 +3,7 @@ what the agent is told."""
 
 from __future__ import annotations
 
-from app.routing import Decision, TicketFacts
+from app.routing import Decision, Policy, TicketFacts
 from app.worker.facts import with_link
 from app.worker.followup import (
     Candidate,
@@ -14,6 +14,9 @@ from app.worker.followup import (
     search_query,
     search_reason,
 )
+from app.zendesk import ZendeskCatalog
+
+from .conftest import Tickets
 
 MEDIATION = "Mediation_Tier_1_CX420"
 FORM = "Dispute Ticket Form - Escalate from CS"
@@ -23,7 +26,9 @@ def cand(tid: int, status: str = "open", strong: bool = True, updated: str = "")
     return Candidate(tid, status, MEDIATION if strong else None, "x", strong, updated)
 
 
-def test_search_only_for_follow_up_inquiries_or_the_macro(policy, catalog, tickets):
+def test_search_only_for_follow_up_inquiries_or_the_macro(
+    policy: Policy, catalog: ZendeskCatalog, tickets: Tickets
+) -> None:
     plain = tickets(1, group="Customer Support", contract="C-1")
     assert search_reason(plain, "dispute", policy, catalog) is None
     assert search_reason(plain, None, policy, catalog) is None
@@ -33,7 +38,9 @@ def test_search_only_for_follow_up_inquiries_or_the_macro(policy, catalog, ticke
     assert "macro" in (search_reason(tagged, "dispute", policy, catalog) or "")
 
 
-def test_the_mediation_ticket_itself_does_not_search(policy, catalog, tickets):
+def test_the_mediation_ticket_itself_does_not_search(
+    policy: Policy, catalog: ZendeskCatalog, tickets: Tickets
+) -> None:
     in_group = tickets(1, group=MEDIATION, tags=["cs_mediation_ticket"])
     on_form = tickets(2, form=FORM)
     assert search_reason(in_group, "follow_up", policy, catalog) is None
@@ -43,7 +50,7 @@ def test_the_mediation_ticket_itself_does_not_search(policy, catalog, tickets):
     assert search_reason(reassigned, "follow_up", policy, catalog)
 
 
-def test_candidates(policy, catalog, tickets):
+def test_candidates(policy: Policy, catalog: ZendeskCatalog, tickets: Tickets) -> None:
     strong, _ = candidate(tickets(1, group=MEDIATION), policy, catalog)
     assert strong is not None and strong.strong and strong.why == f"group {MEDIATION}"
     form, _ = candidate(tickets(2, form=FORM), policy, catalog)
@@ -63,7 +70,7 @@ def test_candidates(policy, catalog, tickets):
     assert candidate(tickets(6, group="Customer Support"), policy, catalog) == (None, None)
 
 
-def test_choose():
+def test_choose() -> None:
     assert choose([]) == ("none", None)
     assert choose([cand(1)]) == ("found", cand(1))
     # Group or form beats tags alone.
@@ -77,7 +84,7 @@ def test_choose():
     assert choose(solved) == ("found", solved[1])
 
 
-def test_query_quotes_the_contract_id():
+def test_query_quotes_the_contract_id() -> None:
     assert search_query(900000001, 'C-1 "x"') == 'type:ticket custom_field_900000001:"C-1 x"'
 
 
@@ -103,7 +110,7 @@ def decision(path: str, own: int, missing: list[str] | None = None) -> Decision:
     )
 
 
-def test_annotate_says_how_the_ticket_was_found():
+def test_annotate_says_how_the_ticket_was_found() -> None:
     link = LinkSearch("found", "r", "C-1", "q", (cand(99),), cand(99))
     found = annotate(decision("with_mediation_note", 5), link, 5)
     assert found.notes[1].body.startswith("link\n\nTriage searched Zendesk")
@@ -117,7 +124,7 @@ def test_annotate_says_how_the_ticket_was_found():
     assert other.notes[1].body == "link"  # the search did not shape this decision
 
 
-def test_with_link_sets_the_fact_and_the_inquiry():
+def test_with_link_sets_the_fact_and_the_inquiry() -> None:
     facts = TicketFacts.model_validate({"ticket": {"id": 5}})
     link = LinkSearch("found", "r", "C-1", chosen=cand(99, "solved"), inferred_inquiry="follow_up")
     linked = with_link(facts, link)

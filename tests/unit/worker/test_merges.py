@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from app.merges.guard import check_merge
 from app.merges.kinds import mediation_kind
+from app.routing import Policy
 from app.worker.merge_repair import (
     merge_sources_from_audits,
     merge_target_from_audits,
     quote,
     target_of_event,
 )
+from app.zendesk import ZendeskCatalog
+
+from .conftest import Tickets
 
 MEDIATION = "HV Mediation Tier 1"
 
 
-def test_mediation_kind_by_group_form_and_tags(policy, catalog, tickets):
+def test_mediation_kind_by_group_form_and_tags(
+    policy: Policy, catalog: ZendeskCatalog, tickets: Tickets
+) -> None:
     assert mediation_kind(tickets(1, group=MEDIATION), policy, catalog) == (
         f"group {MEDIATION}",
         True,
@@ -28,7 +34,9 @@ def test_mediation_kind_by_group_form_and_tags(policy, catalog, tickets):
     assert mediation_kind(tickets(4, group="Mediation T2"), policy, catalog)[0]
 
 
-def test_guard_blocks_and_names_the_follow_up_path(policy, catalog, tickets):
+def test_guard_blocks_and_names_the_follow_up_path(
+    policy: Policy, catalog: ZendeskCatalog, tickets: Tickets
+) -> None:
     target = tickets(1, group=MEDIATION)
     phone = tickets(2, channel="voice")
     check = check_merge(target, [phone], policy, catalog)
@@ -45,7 +53,7 @@ def test_guard_blocks_and_names_the_follow_up_path(policy, catalog, tickets):
     assert check_merge(tickets(4), [tickets(5)], policy, catalog).allowed
 
 
-def test_merge_audits():
+def test_merge_audits() -> None:
     source_audits = [
         {"via": {"channel": "web", "source": {"rel": None}}, "events": []},
         {
@@ -74,7 +82,7 @@ def test_merge_audits():
     assert merge_sources_from_audits(target_audits) == [5, 6]
 
 
-def test_merged_event_target_and_quotes():
+def test_merged_event_target_and_quotes() -> None:
     assert target_of_event({"event": {"target_ticket_id": "99"}}) == 99
     assert target_of_event({"event": {}}) is None
     quoted = quote([{"public": False, "body": "a  b\nc", "created_at": "t"}])

@@ -55,12 +55,12 @@ def run(
     )
 
 
-def test_below_the_limit_the_write_goes_through():
+def test_below_the_limit_the_write_goes_through() -> None:
     verdict = run([record(1), record(2)])
     assert verdict.write == group_write() and verdict.hold is None
 
 
-def test_at_the_limit_the_group_is_withheld_and_a_note_written_instead():
+def test_at_the_limit_the_group_is_withheld_and_a_note_written_instead() -> None:
     verdict = run([record(1), record(2), record(3)])
     assert verdict.write is not None and verdict.hold
     assert "group_id" not in verdict.write.changes
@@ -72,25 +72,25 @@ def test_at_the_limit_the_group_is_withheld_and_a_note_written_instead():
     assert verdict.write.changes["comment"]["public"] is False
 
 
-def test_old_or_other_writes_do_not_count():
+def test_old_or_other_writes_do_not_count() -> None:
     history = [record(90), record(120), record(2, group=False), record(3)]
     assert run(history).write == group_write()
 
 
-def test_the_note_is_written_once():
+def test_the_note_is_written_once() -> None:
     reported = record(1, group=False, summary=[PINGPONG_SUMMARY])
     verdict = run([reported, record(2), record(3), record(4)])
     assert verdict.write is None and verdict.hold
 
 
-def test_after_a_report_another_decision_keeps_the_group_as_it_is():
+def test_after_a_report_another_decision_keeps_the_group_as_it_is() -> None:
     reported = record(1, group=False, summary=[PINGPONG_SUMMARY], decision={"queue": "other"})
     verdict = run([reported, record(2), record(3), record(4)])
     assert verdict.write is not None and "group_id" not in verdict.write.changes
     assert verdict.write.changes["tags"] == ["demo", MARKER]
 
 
-def test_a_decision_on_hold_writes_nothing_even_without_a_group_change():
+def test_a_decision_on_hold_writes_nothing_even_without_a_group_change() -> None:
     write = TicketWrite(7, {"comment": {"body": "x"}, "tags": ["a"]}, MARKER)
     assert run([], write=write, on_hold=MARKER).write is None
     assert run([], write=write, on_hold="triage_d_b").write == write
