@@ -98,9 +98,19 @@ class User:
         return self.session.role
 
 
+async def session_of(request: Request, services: Services) -> sessions.Session | None:
+    """The request's live session: signed, unexpired, its token configured, not logged out."""
+    found = sessions.read(tokens_of(services), request.cookies.get(COOKIE), now=time.time())
+    if found is None:
+        return None
+    revoked = await services.store.get_kv(sessions.REVOKED_KEY)
+    # logged out: a copy of the cookie is refused like a forged one
+    return None if sessions.is_revoked(revoked, found) else found
+
+
 async def current_user(request: Request, services: ServicesDep) -> User:
     tokens = tokens_of(services)
-    found = sessions.read(tokens, request.cookies.get(COOKIE), now=time.time())
+    found = await session_of(request, services)
     if found is None:
         raise Refusal(401, "login_required", "log in to the console first", login=True)
     user = User(session=found, csrf=sessions.csrf_token(tokens, found.nonce))

@@ -20,6 +20,7 @@ from app.console.auth import (
     audit,
     field,
     html,
+    session_of,
     tokens_of,
 )
 from app.console.throttle import LoginThrottle
@@ -50,7 +51,7 @@ def _next(target: str) -> str:
 @router.get("/login")
 async def login_form(request: Request, services: ServicesDep, next: str = "") -> Response:
     tokens = tokens_of(services)
-    if sessions.read(tokens, request.cookies.get(COOKIE), now=time.time()) is not None:
+    if await session_of(request, services) is not None:
         return RedirectResponse(_next(next), status_code=303)
     nonce = sessions.new_nonce()
     context = {"csrf": sessions.csrf_token(tokens, nonce, "login"), "next": _next(next)}
@@ -118,6 +119,10 @@ def _never() -> sessions.Session:
 
 @router.post("/logout")
 async def logout(services: ServicesDep, user: CheckedDep) -> Response:
+    now = time.time()
+    await services.store.update_kv(
+        sessions.REVOKED_KEY, lambda current: sessions.revoke(current, user.session, now=now)
+    )
     await audit(services, user, "logout", user.who, "ok")
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/console")

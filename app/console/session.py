@@ -7,16 +7,23 @@ from every configured console token, so changing the tokens ends every session;
 a session also ends when its own token is no longer configured. The CSRF token of
 a session is an HMAC of its nonce: a form must carry it, a cross-site page cannot
 read it.
+
+Logging out revokes the session's nonce until the session would have expired
+(`revoke`, kept in the store's kv under `REVOKED_KEY`), so a copy of the cookie
+is worth nothing afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+REVOKED_KEY = "console:revoked"  # {nonce: expiry (Unix seconds)} of logged-out sessions
 
 Role = Literal["admin", "viewer"]
 ROLES: tuple[Role, ...] = ("admin", "viewer")
@@ -112,3 +119,26 @@ def csrf_ok(tokens: Tokens, nonce: str | None, given: str | None, purpose: str =
 
 def tokens_from(admin: Iterable[str], viewer: Iterable[str]) -> Tokens:
     return Tokens(admin=tuple(t for t in admin if t), viewer=tuple(t for t in viewer if t))
+
+
+def revoke(current: str | None, session: Session, *, now: float) -> str:
+    """The revocation list with `session` added and every entry past its expiry
+    dropped (a revoked session that has expired is refused anyway): its size is
+    bounded by the logouts of one session lifetime."""
+    revoked = _revoked(current)
+    revoked[session.nonce] = session.expires
+    return json.dumps({n: e for n, e in revoked.items() if e > now}, sort_keys=True)
+
+
+def is_revoked(current: str | None, session: Session) -> bool:
+    return session.nonce in _revoked(current)
+
+
+def _revoked(current: str | None) -> dict[str, int]:
+    try:
+        loaded = json.loads(current or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {str(n): e for n, e in loaded.items() if isinstance(e, int)}

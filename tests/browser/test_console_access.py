@@ -122,6 +122,24 @@ def test_login_refuses_a_wrong_token_and_a_missing_login_csrf(service: ThreadedS
         assert "console_session" not in client.cookies
 
 
+def test_logging_out_revokes_the_cookie_for_every_copy_of_it(service: ThreadedServer) -> None:
+    with login(service.url, ADMIN) as kept, login(service.url, ADMIN) as other:
+        copy = kept.cookies["console_session"]
+        page = kept.get("/console/inbox")
+        assert page.status_code == 200
+        out = kept.post("/console/logout", data={"csrf": csrf_of(page.text)})
+        assert out.status_code == 303
+        with httpx.Client(
+            base_url=service.url, timeout=10, cookies={"console_session": copy}
+        ) as thief:
+            stale = thief.get("/console/inbox")
+            assert stale.status_code == 303 and "/console/login" in stale.headers["location"]
+            assert thief.get("/console/login").status_code == 200, "the form, not a loop"
+            assert thief.post("/console/dead-letters/retry", data={"csrf": "x"}).status_code == 401
+        # another session of the same token lives on
+        assert other.get("/console/inbox").status_code == 200
+
+
 def test_an_address_with_ten_failed_logins_waits_and_others_do_not(
     service: ThreadedServer,
 ) -> None:

@@ -67,3 +67,29 @@ def test_csrf_tokens_are_bound_to_the_session_and_purpose() -> None:
     assert not sessions.csrf_ok(TOKENS, "nonce-a", token, "login")
     assert not sessions.csrf_ok(TOKENS, "nonce-a", "")
     assert not sessions.csrf_ok(TOKENS, None, token)
+
+
+def _session(nonce: str, expires: int) -> sessions.Session:
+    return sessions.Session(role="admin", who="tok_00000000", expires=expires, nonce=nonce)
+
+
+def test_a_logged_out_session_is_revoked_and_others_are_not() -> None:
+    out, other = _session("a" * 32, 2_000), _session("b" * 32, 2_000)
+    revoked = sessions.revoke(None, out, now=1_000)
+    assert sessions.is_revoked(revoked, out)
+    assert not sessions.is_revoked(revoked, other)
+    assert not sessions.is_revoked(None, out)
+
+
+def test_the_revocation_list_forgets_sessions_past_their_expiry() -> None:
+    early, late = _session("a" * 32, 1_500), _session("b" * 32, 3_000)
+    revoked = sessions.revoke(sessions.revoke(None, early, now=1_000), late, now=1_600)
+    assert not sessions.is_revoked(revoked, early)  # expired: refused by `read` anyway
+    assert sessions.is_revoked(revoked, late)
+
+
+@pytest.mark.parametrize("stored", ["", "not json", "[1, 2]", '{"x": "soon"}'])
+def test_an_unreadable_revocation_list_counts_as_empty(stored: str) -> None:
+    session = _session("c" * 32, 2_000)
+    assert not sessions.is_revoked(stored, session)
+    assert sessions.is_revoked(sessions.revoke(stored, session, now=1_000), session)
