@@ -102,19 +102,20 @@ class Worker:
             f"(MAX_LEASE_EXPIRIES={self.services.settings.max_lease_expiries}); "
             f"last: {event.last_error or 'unknown'}"
         )
+        ctx = {"event_id": event.id, "ticket_id": event.ticket_id}
         try:
-            dead = await self.services.store.dead_letter(event.id, self.owner, reason=reason)
+            await self._dead_letter(event, reason, "LeaseExpired", ctx)
         except StoreUnavailable as exc:  # its lease expires again: the next claim retries
-            log.error("could not dead-letter a poison event: %s", exc, extra={"event_id": event.id})
-            return
-        if dead:
-            self.services.metrics.dead_letters.labels("LeaseExpired").inc()
-            self.services.metrics.processed.labels("dead").inc()
-            log.error(
-                "event dead-lettered: %s",
-                reason,
-                extra={"event_id": event.id, "ticket_id": event.ticket_id},
-            )
+            log.error("could not dead-letter a poison event: %s", exc, extra=ctx)
+
+    async def _dead_letter(
+        self, event: StoredEvent, reason: str, kind: str, ctx: dict[str, Any]
+    ) -> None:
+        if not await self.services.store.dead_letter(event.id, self.owner, reason=reason):
+            return  # the lease was lost meanwhile: its new holder decides
+        self.services.metrics.dead_letters.labels(kind).inc()
+        self.services.metrics.processed.labels("dead").inc()
+        log.error("event dead-lettered: %s", reason, extra=ctx)
 
     async def _idle(self) -> None:
         waiters: list[asyncio.Future[Any]] = [
@@ -221,10 +222,7 @@ class Worker:
         store, metrics = self.services.store, self.services.metrics
         try:
             if verdict.dead:
-                await store.dead_letter(event.id, self.owner, reason=verdict.reason)
-                metrics.dead_letters.labels(type(exc).__name__).inc()
-                metrics.processed.labels("dead").inc()
-                log.error("event dead-lettered: %s", verdict.reason, extra=ctx)
+                await self._dead_letter(event, verdict.reason, type(exc).__name__, ctx)
             else:
                 assert verdict.retry_at is not None
                 await store.fail(
